@@ -1,0 +1,13 @@
+#include "connectors/builtin.h"
+
+#include "connectors/registry.h"
+#include "connectors/spool_connector.h"
+
+namespace mb {
+
+// One line per connector type built into meterbridge.
+void register_builtin_connectors(ConnectorRegistry& registry) {
+    register_spool_connector(registry);
+}
+
+}  // namespace mb

@@ -1,0 +1,60 @@
+#include "connectors/registry.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "connectors/builtin.h"
+
+namespace mb {
+
+std::string_view to_string(ConnectorState s) {
+    switch (s) {
+        case ConnectorState::starting:
+            return "starting";
+        case ConnectorState::running:
+            return "running";
+        case ConnectorState::reconnecting:
+            return "reconnecting";
+        case ConnectorState::stopped:
+            return "stopped";
+        case ConnectorState::failed:
+            return "failed";
+    }
+    return "unknown";
+}
+
+void ConnectorRegistry::add(ConnectorType type) {
+    // Rows are written by developers, not operators: a bad row is a bug.
+    if (type.type.empty()) throw std::logic_error("connector type without a name");
+    if (find(type.type) != nullptr)
+        throw std::logic_error("connector type '" + type.type + "' registered twice");
+    types_.push_back(std::move(type));
+}
+
+const ConnectorType* ConnectorRegistry::find(std::string_view type) const {
+    for (const auto& t : types_)
+        if (t.type == type) return &t;
+    return nullptr;
+}
+
+std::vector<std::string> ConnectorRegistry::type_names() const {
+    std::vector<std::string> names;
+    names.reserve(types_.size());
+    for (const auto& t : types_) names.push_back(t.type);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+const ConnectorRegistry& builtin_registry() {
+    // Filled on first use (thread-safe static init), after every other
+    // translation unit's statics exist: no static-init-order dependency.
+    static const ConnectorRegistry registry = [] {
+        ConnectorRegistry r;
+        register_builtin_connectors(r);
+        return r;
+    }();
+    return registry;
+}
+
+}  // namespace mb

@@ -1,0 +1,249 @@
+#include "daemon/app.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "daemon/logging.h"
+
+namespace mb {
+
+namespace {
+
+StoreOptions store_options(const StorageConfig& s) {
+    StoreOptions o;
+    o.synchronous_full = s.synchronous == SyncMode::full;
+    o.raw_retention = std::chrono::duration_cast<std::chrono::milliseconds>(s.raw_retention);
+    o.max_stored_payload = s.max_stored_payload;
+    return o;
+}
+
+WriterOptions writer_options(const StorageConfig& s) {
+    WriterOptions o;
+    o.queue_capacity_rows = s.queue_capacity;
+    o.batch_max_rows = s.batch_max_rows;
+    o.batch_max_delay = s.batch_max_delay;
+    return o;
+}
+
+bool same_storage(const StorageConfig& a, const StorageConfig& b) {
+    return a.path == b.path && a.synchronous == b.synchronous &&
+           a.queue_capacity == b.queue_capacity && a.batch_max_rows == b.batch_max_rows &&
+           a.batch_max_delay == b.batch_max_delay && a.raw_retention == b.raw_retention &&
+           a.max_stored_payload == b.max_stored_payload;
+}
+
+}  // namespace
+
+App::App(Config config, const ConnectorRegistry& registry)
+    : config_(std::make_shared<const Config>(std::move(config))),
+      registry_(registry),
+      signals_(io_),
+      watchdog_timer_(io_),
+      status_timer_(io_) {}
+
+App::~App() {
+    stop_all_connectors();
+    if (writer_) writer_->stop();
+}
+
+int App::run() {
+    set_log_level(config_->log.level);
+    // Signals first: a SIGTERM during start-up must not kill us half-way.
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    const auto& st = config_->storage;
+    try {
+        store_.emplace(Store::open(st.path, store_options(st)));
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot open the database {}: {}", st.path.string(), e.what());
+        return kExitCantCreate;
+    }
+    spdlog::info("database {} open (synchronous={})", st.path.string(),
+                 st.synchronous == SyncMode::full ? "full" : "normal");
+    writer_ = std::make_unique<Writer>(*store_, writer_options(st));
+    writer_->start();
+
+    try {
+        for (const auto& c : config_->connectors) start_connector(c);
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        stop_all_connectors();
+        writer_->stop();
+        return kExitConfig;
+    }
+
+    std::function<void(const boost::system::error_code&, int)> handler;
+    handler = [this, &handler](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        on_signal(signo);
+        if (!stopping_) signals_.async_wait(handler);
+    };
+    signals_.async_wait(handler);
+
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+        watchdog_interval_ = std::chrono::microseconds(usec / 2);
+        schedule_watchdog();
+    }
+    schedule_status();
+    sd_notify(0, "READY=1");
+    spdlog::info("meterbridge running: {} connector(s), {} job(s)", connectors_.size(),
+                 config_->jobs.size());
+
+    io_.run();
+    return exit_code_;
+}
+
+void App::start_connector(const ConnectorConfig& cfg) {
+    const ConnectorType* type = registry_.find(cfg.type);
+    if (!type)
+        throw std::runtime_error(fmt::format("connector {}: unknown type {}", cfg.name, cfg.type));
+    Running r;
+    r.context = std::make_unique<ConnectorContext>(ConnectorContext{*writer_, config_});
+    r.connector = type->make_connector(*r.context, cfg);
+    r.fingerprint = cfg.fingerprint;
+    r.connector->start();
+    spdlog::info("connector {} ({}) started", cfg.name, cfg.type);
+    connectors_[cfg.name] = std::move(r);
+}
+
+void App::stop_all_connectors() {
+    for (auto& [name, r] : connectors_) {
+        r.connector->stop();
+        spdlog::info("connector {} stopped", name);
+    }
+    connectors_.clear();
+}
+
+void App::on_signal(int signo) {
+    if (signo == SIGHUP) {
+        reload();
+        return;
+    }
+    spdlog::info("received {}, shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    begin_shutdown();
+}
+
+void App::begin_shutdown() {
+    if (stopping_) return;
+    stopping_ = true;
+    sd_notify(0, "STOPPING=1");
+    watchdog_timer_.cancel();
+    status_timer_.cancel();
+    signals_.cancel();
+
+    // A bounded shutdown: if draining hangs (a stuck disk), leave rather than
+    // block systemd; nothing unacknowledged is lost by leaving.
+    const auto limit = shutdown_timeout;
+    std::thread([limit] {
+        std::this_thread::sleep_for(limit);
+        spdlog::critical("shutdown did not finish within {}s; exiting", limit.count());
+        std::_Exit(kExitSoftware);
+    }).detach();
+
+    const auto t0 = std::chrono::steady_clock::now();
+    stop_all_connectors();
+    writer_->stop();
+    const auto s = writer_->stats();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    spdlog::info(
+        "stopped in {} ms: {} messages, {} readings stored, {} duplicates, {} revisions, {} "
+        "rejected",
+        ms.count(), s.messages, s.readings, s.duplicates, s.revisions, s.rejected);
+    io_.stop();
+}
+
+void App::reload() {
+    sd_notify(0, "RELOADING=1");
+    spdlog::info("SIGHUP: reloading {}", config_->file.string());
+    auto result = load_config(config_->file, registry_);
+    for (const auto& w : result.warnings) spdlog::warn("{}", w);
+    if (!result.config) {
+        for (const auto& e : result.errors) spdlog::error("{}", e.to_string());
+        spdlog::error("reload rejected ({} error(s)); keeping the running configuration",
+                      result.errors.size());
+        sd_notify(0, "READY=1");
+        return;
+    }
+    Config next = std::move(*result.config);
+    if (!same_storage(next.storage, config_->storage)) {
+        spdlog::warn("[storage] changed; it takes effect at the next restart");
+        next.storage = config_->storage;
+    }
+    if (next.log.level != config_->log.level) set_log_level(next.log.level);
+
+    auto shared = std::make_shared<const Config>(std::move(next));
+    std::size_t stopped = 0, started = 0;
+    // Stop what went away or changed.
+    for (auto it = connectors_.begin(); it != connectors_.end();) {
+        const ConnectorConfig* now = nullptr;
+        for (const auto& c : shared->connectors)
+            if (c.name == it->first) now = &c;
+        if (now && now->fingerprint == it->second.fingerprint) {
+            ++it;
+            continue;
+        }
+        it->second.connector->stop();
+        spdlog::info("connector {} stopped ({})", it->first, now ? "changed" : "removed");
+        it = connectors_.erase(it);
+        ++stopped;
+    }
+    config_ = shared;
+    for (const auto& c : config_->connectors) {
+        if (connectors_.count(c.name)) continue;
+        try {
+            start_connector(c);
+            ++started;
+        } catch (const std::exception& e) {
+            spdlog::error("connector {} not started: {}", c.name, e.what());
+        }
+    }
+    spdlog::info("reload done: {} connector(s) stopped, {} started, {} running", stopped, started,
+                 connectors_.size());
+    sd_notify(0, "READY=1");
+}
+
+void App::schedule_watchdog() {
+    watchdog_timer_.expires_after(watchdog_interval_);
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        const auto p = writer_->progress();
+        if (p != last_progress_) {
+            sd_notify(0, "WATCHDOG=1");
+        } else {
+            spdlog::error(
+                "the storage writer made no progress for {} ms; withholding the watchdog ping",
+                std::chrono::duration_cast<std::chrono::milliseconds>(watchdog_interval_).count());
+        }
+        last_progress_ = p;
+        schedule_watchdog();
+    });
+}
+
+std::string App::status_line() const {
+    const auto s = writer_->stats();
+    return fmt::format(
+        "{} messages, {} readings, {} duplicates, {} revisions, {} rejected, {} queued{}",
+        s.messages, s.readings, s.duplicates, s.revisions, s.rejected, s.queued_rows,
+        s.paused ? " (storage paused)" : "");
+}
+
+void App::schedule_status() {
+    status_timer_.expires_after(std::chrono::seconds(10));
+    status_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        sd_notify(0, ("STATUS=" + status_line()).c_str());
+        schedule_status();
+    });
+}
+
+}  // namespace mb

@@ -1,0 +1,88 @@
+// App: the daemon's lifecycle (`meterbridge run`).
+//
+// Thread: run() is called on the main thread and owns a Boost.Asio
+// io_context there for signals and timers; connectors and the writer run on
+// their own threads. Ownership: App owns the store, the writer and every
+// connector; connectors are stopped before the writer, the writer before the
+// store closes.
+//
+// Signals: SIGTERM/SIGINT stop the connectors (each hands its last batch to
+// the writer), drain the queue, commit and return 0 — or give up after
+// `shutdown_timeout` and exit non-zero. SIGHUP reloads the configuration:
+// an invalid file is logged and the running configuration kept; otherwise
+// connectors whose configuration changed are restarted, new ones started,
+// removed ones stopped. Storage settings need a restart.
+// systemd: READY=1 once the store is open and connectors started, WATCHDOG=1
+// only while the writer makes progress, STOPPING=1 on shutdown, RELOADING=1
+// around a reload, and a STATUS= line with counters.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it under C++20
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "connectors/registry.h"
+#include "daemon/config.h"
+#include "storage/store.h"
+#include "storage/writer.h"
+
+namespace mb {
+
+// Exit codes (sysexits.h where one fits).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 64;
+inline constexpr int kExitDataErr = 65;
+inline constexpr int kExitSoftware = 70;
+inline constexpr int kExitCantCreate = 73;
+inline constexpr int kExitConfig = 78;
+
+class App {
+  public:
+    App(Config config, const ConnectorRegistry& registry);
+    ~App();
+
+    // Blocks until a stop signal; returns the process exit code.
+    int run();
+
+    std::chrono::seconds shutdown_timeout{60};
+
+  private:
+    void start_connector(const ConnectorConfig& cfg);
+    void stop_all_connectors();
+    void on_signal(int signo);
+    void reload();
+    void begin_shutdown();
+    void schedule_watchdog();
+    void schedule_status();
+    std::string status_line() const;
+
+    std::shared_ptr<const Config> config_;
+    const ConnectorRegistry& registry_;
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer watchdog_timer_;
+    boost::asio::steady_timer status_timer_;
+    std::optional<Store> store_;
+    std::unique_ptr<Writer> writer_;
+    struct Running {
+        std::unique_ptr<ConnectorContext> context;  // outlives the connector using it
+        std::unique_ptr<Connector> connector;
+        std::string fingerprint;
+    };
+    std::map<std::string, Running> connectors_;
+    std::chrono::microseconds watchdog_interval_{0};
+    std::uint64_t last_progress_ = 0;
+    bool stopping_ = false;
+    int exit_code_ = kExitOk;
+};
+
+}  // namespace mb

@@ -1,0 +1,22 @@
+// Decoder: turns one RawMessage into canonical readings and state events, or a
+// rejection with a reason.
+//
+// Contract: pure. No sockets, no clock (time of receipt comes in the message),
+// no database, no logging. Per-message failures are values (DecodeResult::reject),
+// never exceptions. An instance may keep scratch buffers (a reused simdjson
+// parser), so it is used by one thread at a time; each connector thread owns
+// its decoder. Configuration errors are reported when the decoder is built
+// (see connectors/registry.h), not while decoding.
+#pragma once
+
+#include "normalize/model.h"
+
+namespace mb {
+
+class Decoder {
+  public:
+    virtual ~Decoder() = default;
+    virtual DecodeResult decode(const RawMessage& message) = 0;
+};
+
+}  // namespace mb

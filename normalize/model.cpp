@@ -1,0 +1,67 @@
+#include "normalize/model.h"
+
+namespace mb {
+
+std::string_view to_string(Kind k) {
+    switch (k) {
+        case Kind::interval:
+            return "interval";
+        case Kind::instant:
+            return "instant";
+        case Kind::cumulative:
+            return "cumulative";
+    }
+    return "interval";
+}
+
+std::optional<Kind> parse_kind(std::string_view s) {
+    if (s == "interval") return Kind::interval;
+    if (s == "instant") return Kind::instant;
+    if (s == "cumulative") return Kind::cumulative;
+    return std::nullopt;
+}
+
+std::string_view to_string(RejectCode c) {
+    switch (c) {
+        case RejectCode::malformed:
+            return "malformed";
+        case RejectCode::missing_field:
+            return "missing_field";
+        case RejectCode::wrong_type:
+            return "wrong_type";
+        case RejectCode::unknown_field:
+            return "unknown_field";
+        case RejectCode::invalid_value:
+            return "invalid_value";
+        case RejectCode::out_of_range:
+            return "out_of_range";
+        case RejectCode::duplicate_timestamp:
+            return "duplicate_timestamp";
+        case RejectCode::bad_topic:
+            return "bad_topic";
+        case RejectCode::unauthorized:
+            return "unauthorized";
+        case RejectCode::oversized:
+            return "oversized";
+        case RejectCode::unsupported_content_type:
+            return "unsupported_content_type";
+        case RejectCode::unknown_device:
+            return "unknown_device";
+        case RejectCode::unit_conflict:
+            return "unit_conflict";
+        case RejectCode::upstream_error:
+            return "upstream_error";
+    }
+    return "malformed";
+}
+
+std::string Reject::reason() const {
+    std::string r{to_string(code)};
+    if (!detail.empty()) {
+        r += ": ";
+        r += detail;
+    }
+    return r;
+}
+
+}  // namespace mb

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds meterbridge and runs every test: a warnings-as-errors build, an
+# AddressSanitizer+UBSan build and a ThreadSanitizer build, each with CTest.
+# Installs missing Debian packages first (scripts/setup.sh).
+#   scripts/test.sh            everything
+#   scripts/test.sh quick      the plain build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+mode=${1:-all}
+jobs=$(nproc)
+export CTEST_OUTPUT_ON_FAILURE=1
+
+build() {  # build DIR SANITIZE BUILD_TYPE
+  local dir=$1 sanitize=$2 type=$3
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DMB_WERROR=ON -DMB_SANITIZE="$sanitize" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+echo "== build (warnings as errors)"
+build build/ci "" RelWithDebInfo
+echo "== tests"
+ctest --test-dir build/ci -j "$jobs" --timeout 300
+
+[[ $mode == quick ]] && exit 0
+
+echo "== AddressSanitizer + UBSan build"
+build build/asan "address,undefined" Debug
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan -j "$jobs" --timeout 600 -LE systemd
+
+echo "== ThreadSanitizer build"
+build build/tsan "thread" Debug
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build/tsan -j "$jobs" --timeout 600 -LE systemd

@@ -1,0 +1,109 @@
+#include "storage/query.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <system_error>
+
+#include "storage/schema.h"
+
+namespace mb {
+
+sql::Db open_read_only(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        throw std::runtime_error(
+            fmt::format("database {} does not exist (meterbridge run creates it)", path.string()));
+    auto db = sql::Db::open(path, sql::Db::Mode::read_only);
+    sqlite3_busy_timeout(db.get(), 5000);
+    db.exec("PRAGMA query_only = 1");
+    const int v = schema::current_version(db);
+    if (v == 0)
+        throw std::runtime_error(
+            fmt::format("{} is not a meterbridge database (schema version 0)", path.string()));
+    if (v > schema::latest_version())
+        throw std::runtime_error(
+            fmt::format("database {} has schema version {}, newer than this meterbridge ({})",
+                        path.string(), v, schema::latest_version()));
+    return db;
+}
+
+void for_each_reading(sql::Db& db, const ReadingFilter& f,
+                      const std::function<void(const ReadingRow&)>& fn) {
+    std::string sqltext =
+        "SELECT s.source, s.meter, s.quantity, s.unit, s.kind, r.ts_start, r.ts_end, r.value, "
+        "r.received_at FROM readings r JOIN series s ON s.id = r.series_id WHERE 1";
+    if (f.source) sqltext += " AND s.source = :source";
+    if (f.meter) sqltext += " AND s.meter = :meter";
+    if (f.quantity) sqltext += " AND s.quantity = :quantity";
+    if (f.from) sqltext += " AND r.ts_start >= :from";
+    if (f.to) sqltext += " AND r.ts_start < :to";
+    sqltext += " ORDER BY r.ts_start, s.source, s.meter, s.quantity, r.ts_end";
+    if (f.limit) sqltext += " LIMIT :limit";
+    sql::Stmt st(db, sqltext);
+    auto idx = [&](const char* name) { return sqlite3_bind_parameter_index(st.get(), name); };
+    if (f.source) st.bind(idx(":source"), *f.source);
+    if (f.meter) st.bind(idx(":meter"), *f.meter);
+    if (f.quantity) st.bind(idx(":quantity"), *f.quantity);
+    if (f.from) st.bind(idx(":from"), *f.from);
+    if (f.to) st.bind(idx(":to"), *f.to);
+    if (f.limit) st.bind(idx(":limit"), *f.limit);
+    ReadingRow row;
+    while (st.step()) {
+        row.source = st.column_text(0);
+        row.meter = st.column_text(1);
+        row.quantity = st.column_text(2);
+        row.unit = st.column_text(3);
+        row.kind = st.column_text(4);
+        row.ts_start = st.column_int(5);
+        row.ts_end = st.column_int(6);
+        row.value = st.column_double(7);
+        row.received_at = st.column_int(8);
+        fn(row);
+    }
+}
+
+std::vector<SourceStatsRow> source_stats(sql::Db& db) {
+    sql::Stmt st(db,
+                 "SELECT source, messages, readings, duplicates, revisions, rejected, states, "
+                 "last_received_at FROM source_stats ORDER BY source");
+    std::vector<SourceStatsRow> out;
+    while (st.step()) {
+        SourceStatsRow r;
+        r.source = st.column_text(0);
+        r.messages = st.column_int(1);
+        r.readings = st.column_int(2);
+        r.duplicates = st.column_int(3);
+        r.revisions = st.column_int(4);
+        r.rejected = st.column_int(5);
+        r.states = st.column_int(6);
+        if (!st.column_is_null(7)) r.last_received_at = st.column_int(7);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void for_each_rejected(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
+                       const std::function<void(const RejectedRow&)>& fn) {
+    std::string sqltext =
+        "SELECT received_at, source, topic, reason, CAST(payload AS TEXT), payload_size FROM "
+        "messages "
+        "WHERE reason IS NOT NULL";
+    if (source) sqltext += " AND source = ?2";
+    sqltext += " ORDER BY received_at DESC, id DESC LIMIT ?1";
+    sql::Stmt st(db, sqltext);
+    st.bind(1, limit);
+    if (source) st.bind(2, *source);
+    RejectedRow r;
+    while (st.step()) {
+        r.received_at = st.column_int(0);
+        r.source = st.column_text(1);
+        r.topic = st.column_text(2);
+        r.reason = st.column_text(3);
+        r.payload = st.column_text(4);
+        r.payload_size = st.column_int(5);
+        fn(r);
+    }
+}
+
+}  // namespace mb

@@ -1,0 +1,61 @@
+// Read-only access for operators' CLI verbs (query, stats, rejected).
+//
+// Who calls: CLI verbs, on the main thread of a short-lived process, while
+// the daemon may be writing. The connection is opened read-only (it cannot
+// write, whatever the SQL) with a busy timeout; WAL lets it read while the
+// writer commits. Errors throw sql::SqliteError or std::runtime_error with a
+// message fit for an operator.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "normalize/model.h"
+#include "storage/sqlite.h"
+
+namespace mb {
+
+sql::Db open_read_only(const std::filesystem::path& path);
+
+struct ReadingFilter {
+    std::optional<std::string> source, meter, quantity;
+    std::optional<TimeMs> from;  // ts_start >= from
+    std::optional<TimeMs> to;    // ts_start < to
+    std::optional<std::int64_t> limit;
+};
+
+struct ReadingRow {
+    std::string source, meter, quantity, unit, kind;
+    TimeMs ts_start = 0, ts_end = 0;
+    double value = 0;
+    TimeMs received_at = 0;
+};
+
+// Rows in (ts_start, source, meter, quantity) order.
+void for_each_reading(sql::Db& db, const ReadingFilter& filter,
+                      const std::function<void(const ReadingRow&)>& fn);
+
+struct SourceStatsRow {
+    std::string source;
+    std::int64_t messages = 0, readings = 0, duplicates = 0, revisions = 0, rejected = 0,
+                 states = 0;
+    std::optional<TimeMs> last_received_at;
+};
+
+std::vector<SourceStatsRow> source_stats(sql::Db& db);
+
+struct RejectedRow {
+    TimeMs received_at = 0;
+    std::string source, topic, reason, payload;
+    std::int64_t payload_size = 0;
+};
+
+// Newest first.
+void for_each_rejected(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
+                       const std::function<void(const RejectedRow&)>& fn);
+
+}  // namespace mb

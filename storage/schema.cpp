@@ -1,0 +1,212 @@
+#include "storage/schema.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <stdexcept>
+#include <string>
+
+namespace mb::schema {
+
+namespace {
+
+// ISO-8601 UTC text with milliseconds of an integer ms timestamp, in plain SQL
+// so that the views work from any sqlite3 shell. Floor division keeps
+// pre-1970 values right (SQLite's / and % truncate toward zero).
+#define MB_ISO(x)                                     \
+    "(strftime('%Y-%m-%dT%H:%M:%S', ((" x ") - (((" x \
+    ") % 1000 + 1000) % 1000)) / 1000, "              \
+    "'unixepoch') || printf('.%03dZ', ((" x ") % 1000 + 1000) % 1000))"
+
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE messages (
+    id           INTEGER PRIMARY KEY,
+    received_at  INTEGER NOT NULL,
+    source       TEXT    NOT NULL,
+    topic        TEXT    NOT NULL,
+    content_type TEXT,
+    reason       TEXT,              -- NULL: accepted; else why it was rejected
+    payload      BLOB,              -- capped for rejected; NULLed by retention for accepted
+    payload_size INTEGER NOT NULL   -- size as received, before any cap
+);
+CREATE INDEX messages_rejected ON messages (received_at) WHERE reason IS NOT NULL;
+
+CREATE TABLE series (
+    id       INTEGER PRIMARY KEY,
+    source   TEXT NOT NULL,
+    meter    TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('interval', 'instant', 'cumulative')),
+    UNIQUE (source, meter, quantity)
+);
+
+-- Time first: readings arrive in time order, so inserts append (DESIGN.md §7).
+CREATE TABLE readings (
+    ts_start    INTEGER NOT NULL,
+    series_id   INTEGER NOT NULL REFERENCES series (id),
+    ts_end      INTEGER NOT NULL,
+    value       REAL    NOT NULL,
+    received_at INTEGER NOT NULL,
+    message_id  INTEGER NOT NULL,
+    PRIMARY KEY (ts_start, series_id, ts_end)
+) WITHOUT ROWID;
+CREATE INDEX readings_by_series ON readings (series_id, ts_start);
+
+CREATE TABLE revisions (
+    id             INTEGER PRIMARY KEY,
+    series_id      INTEGER NOT NULL REFERENCES series (id),
+    ts_start       INTEGER NOT NULL,
+    ts_end         INTEGER NOT NULL,
+    old_value      REAL    NOT NULL,
+    new_value      REAL    NOT NULL,
+    old_message_id INTEGER NOT NULL,
+    new_message_id INTEGER NOT NULL,
+    revised_at     INTEGER NOT NULL
+);
+CREATE INDEX revisions_by_key ON revisions (series_id, ts_start);
+
+CREATE TABLE states (
+    ts          INTEGER NOT NULL,
+    source      TEXT    NOT NULL,
+    meter       TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    value       TEXT    NOT NULL,
+    received_at INTEGER NOT NULL,
+    message_id  INTEGER NOT NULL,
+    PRIMARY KEY (ts, source, meter, key)
+) WITHOUT ROWID;
+
+CREATE TABLE source_stats (
+    source           TEXT PRIMARY KEY,
+    messages         INTEGER NOT NULL DEFAULT 0,
+    readings         INTEGER NOT NULL DEFAULT 0,
+    duplicates       INTEGER NOT NULL DEFAULT 0,
+    revisions        INTEGER NOT NULL DEFAULT 0,
+    rejected         INTEGER NOT NULL DEFAULT 0,
+    states           INTEGER NOT NULL DEFAULT 0,
+    last_received_at INTEGER
+);
+
+CREATE TABLE consents (
+    source      TEXT NOT NULL,
+    usage_point TEXT NOT NULL,
+    job         TEXT,
+    state       TEXT NOT NULL,
+    granted_at  INTEGER,
+    expires_at  INTEGER,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (source, usage_point)
+);
+
+CREATE TABLE devices (
+    source     TEXT NOT NULL,
+    gateway    TEXT NOT NULL,
+    device     TEXT NOT NULL,
+    product_id TEXT,
+    online     INTEGER,
+    last_seen  INTEGER,
+    PRIMARY KEY (source, gateway, device)
+);
+
+-- How far payload retention has gone (messages.id), so each pass is a short range scan.
+CREATE TABLE maintenance (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+)sql";
+
+// The contract views (DESIGN.md §3). Recreated by migrations that change them.
+const std::string kViews = std::string(R"sql(
+DROP VIEW IF EXISTS readings_v;
+DROP VIEW IF EXISTS states_v;
+DROP VIEW IF EXISTS rejected_v;
+DROP VIEW IF EXISTS revisions_v;
+DROP VIEW IF EXISTS consents_v;
+DROP VIEW IF EXISTS devices_v;
+CREATE VIEW readings_v AS
+SELECT s.source, s.meter, s.quantity, s.unit, s.kind,
+       )sql") + MB_ISO("r.ts_start") +
+                           R"sql( AS ts_start,
+       )sql" + MB_ISO("r.ts_end") +
+                           R"sql( AS ts_end,
+       r.value,
+       )sql" + MB_ISO("r.received_at") +
+                           R"sql( AS received_at
+FROM readings r JOIN series s ON s.id = r.series_id;
+CREATE VIEW states_v AS
+SELECT source, meter, key, value, )sql" +
+                           MB_ISO("ts") + R"sql( AS ts FROM states;
+CREATE VIEW rejected_v AS
+SELECT )sql" + MB_ISO("received_at") +
+                           R"sql( AS received_at, source, topic, reason,
+       CAST(payload AS TEXT) AS payload
+FROM messages WHERE reason IS NOT NULL;
+CREATE VIEW revisions_v AS
+SELECT s.source, s.meter, s.quantity,
+       )sql" + MB_ISO("v.ts_start") +
+                           R"sql( AS ts_start,
+       )sql" + MB_ISO("v.ts_end") +
+                           R"sql( AS ts_end,
+       v.old_value, v.new_value,
+       )sql" + MB_ISO("v.revised_at") +
+                           R"sql( AS revised_at
+FROM revisions v JOIN series s ON s.id = v.series_id;
+CREATE VIEW consents_v AS
+SELECT source, usage_point, state,
+       CASE WHEN granted_at IS NULL THEN NULL ELSE )sql" +
+                           MB_ISO("granted_at") + R"sql( END AS granted_at,
+       CASE WHEN expires_at IS NULL THEN NULL ELSE )sql" +
+                           MB_ISO("expires_at") + R"sql( END AS expires_at,
+       job
+FROM consents;
+CREATE VIEW devices_v AS
+SELECT source, gateway, device, product_id, online,
+       CASE WHEN last_seen IS NULL THEN NULL ELSE )sql" +
+                           MB_ISO("last_seen") + R"sql( END AS last_seen
+FROM devices;
+)sql";
+
+#undef MB_ISO
+
+const std::string kV1All = std::string(kV1) + kViews;
+
+const std::array<Migration, 1> kMigrations{{
+    {1,
+     "initial schema: messages, series, readings, revisions, states, stats, consents, devices, "
+     "views",
+     kV1All},
+}};
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+    return kMigrations;
+}
+
+int latest_version() {
+    return kMigrations.back().version;
+}
+
+int current_version(sql::Db& db) {
+    return static_cast<int>(db.scalar_int("PRAGMA user_version").value_or(0));
+}
+
+void migrate(sql::Db& db, int target) {
+    if (target < 0) target = latest_version();
+    const int current = current_version(db);
+    if (current > latest_version())
+        throw std::runtime_error(
+            fmt::format("database schema version {} is newer than this meterbridge supports ({}); "
+                        "upgrade meterbridge or use another database",
+                        current, latest_version()));
+    for (const auto& m : kMigrations) {
+        if (m.version <= current || m.version > target) continue;
+        sql::Transaction tx(db);
+        db.exec(std::string(m.sql).c_str());
+        db.exec(fmt::format("PRAGMA user_version = {}", m.version).c_str());
+        tx.commit();
+    }
+}
+
+}  // namespace mb::schema

@@ -1,0 +1,371 @@
+#include "storage/store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "storage/schema.h"
+
+namespace mb {
+
+std::size_t Store::SeriesKeyHash::operator()(const SeriesKey& k) const {
+    const std::hash<std::string> h;
+    std::size_t seed = h(k.source);
+    seed ^= h(k.meter) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+    seed ^= h(k.quantity) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+    return seed;
+}
+
+Store Store::open(const std::filesystem::path& path, StoreOptions options) {
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+    auto db = sql::Db::open(path, sql::Db::Mode::read_write_create);
+    sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = OFF");   // lineage is enforced by the writer, not per row
+    db.exec("PRAGMA cache_size = -16000");  // 16 MiB: the hot right edge of the indexes
+    schema::migrate(db);
+    Store s(std::move(db), options);
+    s.prepare();
+    return s;
+}
+
+Store::Store(sql::Db db, StoreOptions options) : db_(std::move(db)), options_(options) {}
+
+void Store::prepare() {
+    insert_message_ = sql::Stmt(db_,
+                                "INSERT INTO messages (received_at, source, topic, content_type, "
+                                "reason, payload, payload_size) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    find_series_ = sql::Stmt(
+        db_,
+        "SELECT id, unit, kind FROM series WHERE source = ?1 AND meter = ?2 AND quantity = ?3");
+    insert_series_ = sql::Stmt(
+        db_,
+        "INSERT INTO series (source, meter, quantity, unit, kind) VALUES (?1, ?2, ?3, ?4, ?5)");
+    insert_reading_ = sql::Stmt(db_,
+                                "INSERT OR IGNORE INTO readings (ts_start, series_id, ts_end, "
+                                "value, received_at, message_id) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    find_reading_ = sql::Stmt(db_,
+                              "SELECT value, message_id FROM readings WHERE ts_start = ?1 AND "
+                              "series_id = ?2 AND ts_end = ?3");
+    update_reading_ = sql::Stmt(db_,
+                                "UPDATE readings SET value = ?4, received_at = ?5, message_id = ?6 "
+                                "WHERE ts_start = ?1 AND series_id = ?2 AND ts_end = ?3");
+    insert_revision_ = sql::Stmt(
+        db_,
+        "INSERT INTO revisions (series_id, ts_start, ts_end, old_value, new_value, old_message_id, "
+        "new_message_id, revised_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    find_state_ = sql::Stmt(
+        db_, "SELECT value FROM states WHERE ts = ?1 AND source = ?2 AND meter = ?3 AND key = ?4");
+    upsert_state_ = sql::Stmt(
+        db_,
+        "INSERT INTO states (ts, source, meter, key, value, received_at, message_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (ts, source, meter, key) DO UPDATE SET "
+        "value = excluded.value, received_at = excluded.received_at, message_id = "
+        "excluded.message_id");
+    upsert_stats_ = sql::Stmt(
+        db_,
+        "INSERT INTO source_stats (source, messages, readings, duplicates, revisions, rejected, "
+        "states, "
+        "last_received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (source) DO UPDATE "
+        "SET "
+        "messages = messages + excluded.messages, readings = readings + excluded.readings, "
+        "duplicates = duplicates + excluded.duplicates, revisions = revisions + "
+        "excluded.revisions, "
+        "rejected = rejected + excluded.rejected, states = states + excluded.states, "
+        "last_received_at = max(coalesce(last_received_at, 0), excluded.last_received_at)");
+    prune_ = sql::Stmt(
+        db_,
+        "UPDATE messages SET payload = NULL WHERE id > ?1 AND id <= ?2 AND received_at < ?3 "
+        "AND reason IS NULL AND payload IS NOT NULL");
+    first_young_ = sql::Stmt(
+        db_, "SELECT min(id) FROM messages WHERE id > ?1 AND id <= ?2 AND received_at >= ?3");
+    max_message_id_ = sql::Stmt(
+        db_,
+        "SELECT max(id) FROM (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2) "
+        "WHERE 1");
+    get_maint_ = sql::Stmt(db_, "SELECT value FROM maintenance WHERE key = ?1");
+    set_maint_ = sql::Stmt(db_,
+                           "INSERT INTO maintenance (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
+                           "DO UPDATE SET value = excluded.value");
+}
+
+const Store::SeriesInfo* Store::lookup_series(const std::string& source, const Reading& r,
+                                              std::string& why) {
+    SeriesKey key{source, r.meter, r.quantity};
+    auto it = series_cache_.find(key);
+    if (it == series_cache_.end()) {
+        find_series_.reset();
+        find_series_.bind(1, source).bind(2, r.meter).bind(3, r.quantity);
+        if (!find_series_.step()) return nullptr;  // new series: created on insert
+        auto kind = parse_kind(find_series_.column_text(2)).value_or(Kind::interval);
+        it =
+            series_cache_
+                .emplace(std::move(key), SeriesInfo{find_series_.column_int(0),
+                                                    std::string(find_series_.column_text(1)), kind})
+                .first;
+        find_series_.reset();
+    }
+    const SeriesInfo& info = it->second;
+    if (info.unit != r.unit || info.kind != r.kind) {
+        why =
+            fmt::format("{} of meter {} is stored as {} {}, this message says {} {}", r.quantity,
+                        r.meter, to_string(info.kind), info.unit.empty() ? "(no unit)" : info.unit,
+                        to_string(r.kind), r.unit.empty() ? "(no unit)" : r.unit);
+    }
+    return &info;
+}
+
+std::int64_t Store::create_series(const std::string& source, const Reading& r) {
+    insert_series_.reset();
+    insert_series_.bind(1, source)
+        .bind(2, r.meter)
+        .bind(3, r.quantity)
+        .bind(4, r.unit)
+        .bind(5, to_string(r.kind));
+    insert_series_.step();
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
+    series_cache_.emplace(SeriesKey{source, r.meter, r.quantity}, SeriesInfo{id, r.unit, r.kind});
+    return id;
+}
+
+std::int64_t Store::insert_message(const RawMessage& m, const std::string* reason) {
+    auto& s = insert_message_;
+    s.reset();
+    s.bind(1, m.received_at).bind(2, m.source).bind(3, m.topic);
+    if (m.content_type.empty())
+        s.bind_null(4);
+    else
+        s.bind(4, m.content_type);
+    if (reason) {
+        s.bind(5, *reason);
+        s.bind_blob(6, std::string_view(m.payload).substr(0, options_.max_stored_payload));
+    } else {
+        s.bind_null(5);
+        if (options_.raw_retention.count() > 0)
+            s.bind_blob(6, m.payload);
+        else
+            s.bind_null(6);
+    }
+    s.bind(7, static_cast<std::int64_t>(m.payload.size()));
+    s.step();
+    return sqlite3_last_insert_rowid(db_.get());
+}
+
+ApplyStats Store::apply(std::span<const Envelope> batch) {
+    ApplyStats total;
+    // Per-source counters for source_stats; sources per batch are few.
+    std::vector<std::pair<std::string, ApplyStats>> per_source;
+    std::vector<std::int64_t> last_seen;
+    auto source_index = [&](const std::string& src) -> std::uint32_t {
+        for (std::uint32_t i = 0; i < per_source.size(); ++i)
+            if (per_source[i].first == src) return i;
+        per_source.emplace_back(src, ApplyStats{});
+        last_seen.push_back(0);
+        return static_cast<std::uint32_t>(per_source.size() - 1);
+    };
+
+    sql::Transaction tx(db_);
+    // A failed transaction must not leave ids of rolled-back series in the cache.
+    struct CacheGuard {
+        Store& s;
+        bool ok = false;
+        ~CacheGuard() {
+            if (!ok) s.series_cache_.clear();
+        }
+    } guard{*this};
+
+    rows_.clear();
+    std::vector<std::int64_t> ids;
+    for (const Envelope& env : batch) {
+        const RawMessage& m = env.raw;
+        const std::uint32_t si = source_index(m.source);
+        ApplyStats& st = per_source[si].second;
+        last_seen[si] = std::max(last_seen[si], m.received_at);
+        st.messages++;
+
+        std::string reason;
+        if (env.result.reject) {
+            reason = env.result.reject->reason();
+        } else {
+            // Check every reading before writing anything: a message is stored whole or rejected
+            // whole.
+            for (const Reading& r : env.result.readings) {
+                if (!std::isfinite(r.value)) {
+                    reason = fmt::format("invalid_value: {} of meter {} is not a finite number",
+                                         r.quantity, r.meter);
+                    break;
+                }
+                if (r.ts_end < r.ts_start) {
+                    reason = fmt::format("invalid_value: {} of meter {} ends before it starts",
+                                         r.quantity, r.meter);
+                    break;
+                }
+                std::string why;
+                lookup_series(m.source, r, why);
+                if (!why.empty()) {
+                    reason = "unit_conflict: " + why;
+                    break;
+                }
+            }
+        }
+        if (!reason.empty()) {
+            insert_message(m, &reason);
+            st.rejected++;
+            continue;
+        }
+
+        const std::int64_t message_id = insert_message(m, nullptr);
+        ids.clear();
+        for (const Reading& r : env.result.readings) {
+            std::string why;
+            const SeriesInfo* info = lookup_series(m.source, r, why);
+            const std::int64_t series_id = info ? info->id : create_series(m.source, r);
+            rows_.push_back(
+                Row{r.ts_start, series_id, r.ts_end, r.value, m.received_at, message_id, si});
+        }
+        for (const StateEvent& e : env.result.states) {
+            find_state_.reset();
+            find_state_.bind(1, e.ts).bind(2, m.source).bind(3, e.meter).bind(4, e.key);
+            const bool same = find_state_.step() && find_state_.column_text(0) == e.value;
+            find_state_.reset();
+            if (same) {
+                st.duplicates++;
+                continue;
+            }
+            upsert_state_.reset();
+            upsert_state_.bind(1, e.ts)
+                .bind(2, m.source)
+                .bind(3, e.meter)
+                .bind(4, e.key)
+                .bind(5, e.value)
+                .bind(6, m.received_at)
+                .bind(7, message_id);
+            upsert_state_.step();
+            st.states++;
+        }
+    }
+
+    // Key order turns inserts into appends; stable keeps arrival order for equal keys.
+    std::stable_sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) {
+        return std::tie(a.ts_start, a.series_id, a.ts_end) <
+               std::tie(b.ts_start, b.series_id, b.ts_end);
+    });
+    for (const Row& row : rows_) {
+        ApplyStats& st = per_source[row.source_index].second;
+        auto& ins = insert_reading_;
+        ins.reset();
+        ins.bind(1, row.ts_start)
+            .bind(2, row.series_id)
+            .bind(3, row.ts_end)
+            .bind(4, row.value)
+            .bind(5, row.received_at)
+            .bind(6, row.message_id);
+        ins.step();
+        if (sqlite3_changes(db_.get()) > 0) {
+            st.readings++;
+            continue;
+        }
+        find_reading_.reset();
+        find_reading_.bind(1, row.ts_start).bind(2, row.series_id).bind(3, row.ts_end);
+        find_reading_.step();
+        const double old_value = find_reading_.column_double(0);
+        const std::int64_t old_message = find_reading_.column_int(1);
+        find_reading_.reset();
+        if (old_value == row.value) {
+            st.duplicates++;
+            continue;
+        }
+        insert_revision_.reset();
+        insert_revision_.bind(1, row.series_id)
+            .bind(2, row.ts_start)
+            .bind(3, row.ts_end)
+            .bind(4, old_value)
+            .bind(5, row.value)
+            .bind(6, old_message)
+            .bind(7, row.message_id)
+            .bind(8, row.received_at);
+        insert_revision_.step();
+        update_reading_.reset();
+        update_reading_.bind(1, row.ts_start)
+            .bind(2, row.series_id)
+            .bind(3, row.ts_end)
+            .bind(4, row.value)
+            .bind(5, row.received_at)
+            .bind(6, row.message_id);
+        update_reading_.step();
+        st.revisions++;
+    }
+
+    for (std::size_t i = 0; i < per_source.size(); ++i) {
+        const auto& [src, st] = per_source[i];
+        upsert_stats_.reset();
+        upsert_stats_.bind(1, src)
+            .bind(2, static_cast<std::int64_t>(st.messages))
+            .bind(3, static_cast<std::int64_t>(st.readings))
+            .bind(4, static_cast<std::int64_t>(st.duplicates))
+            .bind(5, static_cast<std::int64_t>(st.revisions))
+            .bind(6, static_cast<std::int64_t>(st.rejected))
+            .bind(7, static_cast<std::int64_t>(st.states))
+            .bind(8, last_seen[i]);
+        upsert_stats_.step();
+        total.messages += st.messages;
+        total.readings += st.readings;
+        total.duplicates += st.duplicates;
+        total.revisions += st.revisions;
+        total.rejected += st.rejected;
+        total.states += st.states;
+    }
+    tx.commit();
+    guard.ok = true;
+    return total;
+}
+
+std::uint64_t Store::prune(std::int64_t now_ms, std::size_t max_messages) {
+    const std::int64_t cutoff = now_ms - options_.raw_retention.count();
+    sql::Transaction tx(db_);
+    get_maint_.reset();
+    get_maint_.bind(1, std::string_view("pruned_message_id"));
+    std::int64_t from = get_maint_.step() ? get_maint_.column_int(0) : 0;
+    get_maint_.reset();
+
+    // Walk forward in chunks of ids. Within a chunk clear what is older than the
+    // cutoff; the watermark only moves up to the first message that is not, so
+    // a message that arrived out of time order is looked at again next time.
+    std::uint64_t cleared = 0;
+    std::size_t budget = max_messages;
+    while (budget > 0) {
+        const std::size_t chunk = std::min<std::size_t>(budget, 2000);
+        max_message_id_.reset();
+        max_message_id_.bind(1, from).bind(2, static_cast<std::int64_t>(chunk));
+        if (!max_message_id_.step() || max_message_id_.column_is_null(0)) break;
+        const std::int64_t to = max_message_id_.column_int(0);
+        max_message_id_.reset();
+        prune_.reset();
+        prune_.bind(1, from).bind(2, to).bind(3, cutoff);
+        prune_.step();
+        cleared += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+        first_young_.reset();
+        first_young_.bind(1, from).bind(2, to).bind(3, cutoff);
+        const bool has_young = first_young_.step() && !first_young_.column_is_null(0);
+        const std::int64_t young = has_young ? first_young_.column_int(0) : 0;
+        first_young_.reset();
+        if (has_young) {
+            from = young - 1;
+            break;
+        }
+        from = to;
+        budget -= chunk;
+    }
+    set_maint_.reset();
+    set_maint_.bind(1, std::string_view("pruned_message_id")).bind(2, from);
+    set_maint_.step();
+    tx.commit();
+    return cleared;
+}
+
+}  // namespace mb

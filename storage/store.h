@@ -1,0 +1,98 @@
+// Store: the SQLite database of meterbridge, seen from its single writer.
+//
+// Who calls: open() on the main thread at start-up (creates the file, applies
+// migrations, sets WAL); afterwards only the writer thread calls apply() and
+// prune(). Not thread-safe by design: one writing connection (DESIGN.md §7).
+// Errors throw sql::SqliteError; transient() ones mean "retry later, nothing
+// was written" (the transaction was rolled back).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <span>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/envelope.h"
+#include "storage/sqlite.h"
+
+namespace mb {
+
+struct StoreOptions {
+    bool synchronous_full = true;
+    // Payloads of accepted messages older than this are cleared (the message
+    // row stays for lineage); zero keeps no accepted payload at all.
+    std::chrono::milliseconds raw_retention{std::chrono::hours(24 * 30)};
+    std::size_t max_stored_payload = 64 * 1024;  // rejected payloads are capped to this
+    // How long a commit waits for an operator's write lock before it counts as busy.
+    std::chrono::milliseconds busy_timeout{5000};
+};
+
+// What one apply() did, per source and in total.
+struct ApplyStats {
+    std::uint64_t messages = 0;
+    std::uint64_t readings = 0;    // new rows
+    std::uint64_t duplicates = 0;  // same key, same value
+    std::uint64_t revisions = 0;   // same key, new value
+    std::uint64_t rejected = 0;
+    std::uint64_t states = 0;
+};
+
+class Store {
+  public:
+    static Store open(const std::filesystem::path& path, StoreOptions options);
+
+    // Writes every envelope in one transaction. Readings are written in key
+    // order (appends), but for equal keys in arrival order so the newest
+    // value wins. A message whose readings conflict with a stored series
+    // (other unit or kind) or carry a non-finite value is stored as rejected.
+    ApplyStats apply(std::span<const Envelope> batch);
+
+    // Clears accepted payloads older than the retention. Bounded work per call.
+    // Returns how many payloads were cleared.
+    std::uint64_t prune(std::int64_t now_ms, std::size_t max_messages = 20000);
+
+    sql::Db& db() { return db_; }
+
+  private:
+    struct SeriesInfo {
+        std::int64_t id;
+        std::string unit;
+        Kind kind;
+    };
+    struct Row {
+        std::int64_t ts_start, series_id, ts_end;
+        double value;
+        std::int64_t received_at, message_id;
+        std::uint32_t source_index;
+    };
+    struct SeriesKey {
+        std::string source, meter, quantity;
+        bool operator==(const SeriesKey&) const = default;
+    };
+    struct SeriesKeyHash {
+        std::size_t operator()(const SeriesKey& k) const;
+    };
+
+    Store(sql::Db db, StoreOptions options);
+    void prepare();
+    // nullopt: the reading cannot join its series; `why` says so.
+    const SeriesInfo* lookup_series(const std::string& source, const Reading& r, std::string& why);
+    std::int64_t create_series(const std::string& source, const Reading& r);
+    std::int64_t insert_message(const RawMessage& m, const std::string* reason);
+
+    sql::Db db_;
+    StoreOptions options_;
+    std::unordered_map<SeriesKey, SeriesInfo, SeriesKeyHash> series_cache_;
+    std::vector<Row> rows_;  // reused across apply() calls
+
+    sql::Stmt insert_message_, find_series_, insert_series_, insert_reading_, find_reading_,
+        update_reading_, insert_revision_, upsert_state_, find_state_, upsert_stats_, prune_,
+        max_message_id_, first_young_, get_maint_, set_maint_;
+};
+
+}  // namespace mb

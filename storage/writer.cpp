@@ -1,0 +1,220 @@
+#include "storage/writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace mb {
+
+namespace {
+std::int64_t system_now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+Writer::Writer(Store& store, WriterOptions options, Clock clock)
+    : store_(store), options_(options), clock_(clock ? std::move(clock) : Clock(system_now_ms)) {}
+
+Writer::~Writer() {
+    stop();
+}
+
+void Writer::start() {
+    if (thread_.joinable()) return;
+    thread_ = std::thread([this] { run(); });
+}
+
+void Writer::stop() {
+    {
+        std::lock_guard lk(mu_);
+        accepting_ = false;
+        stopping_ = true;
+    }
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    // Never started, or something slipped past: fail what is left so nobody waits forever.
+    std::lock_guard lk(mu_);
+    for (auto& p : queue_) p.done.set_value(CommitOutcome{false, "writer stopped"});
+    queue_.clear();
+    queued_rows_ = 0;
+}
+
+std::future<CommitOutcome> Writer::submit(Batch batch, bool wait) {
+    std::size_t rows = 0;
+    for (const auto& e : batch) rows += e.rows();
+    std::promise<CommitOutcome> done;
+    auto fut = done.get_future();
+    std::unique_lock lk(mu_);
+    // Admit an oversized batch into an empty queue, else it could never enter.
+    not_full_.wait(lk, [&] {
+        return !accepting_ || queued_rows_ == 0 ||
+               queued_rows_ + rows <= options_.queue_capacity_rows;
+    });
+    if (!accepting_) {
+        done.set_value(CommitOutcome{false, "writer stopped"});
+        return fut;
+    }
+    queued_rows_ += rows;
+    queue_.push_back(Pending{std::move(batch), rows, wait, std::move(done)});
+    lk.unlock();
+    not_empty_.notify_one();
+    return fut;
+}
+
+WriterStats Writer::stats() const {
+    std::lock_guard lk(mu_);
+    WriterStats s = stats_;
+    s.queued_rows = queued_rows_;
+    return s;
+}
+
+void Writer::run() {
+    using namespace std::chrono;
+    auto last_prune = steady_clock::now();
+    std::deque<Pending> group;
+    for (;;) {
+        progress_.fetch_add(1, std::memory_order_relaxed);
+        std::unique_lock lk(mu_);
+        not_empty_.wait_for(lk, seconds(1), [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) {
+            if (stopping_) return;
+            lk.unlock();
+            if (steady_clock::now() - last_prune >= options_.prune_interval) {
+                last_prune = steady_clock::now();
+                try {
+                    if (const auto n = store_.prune(clock_()); n > 0)
+                        spdlog::debug("storage: cleared {} payloads past retention", n);
+                } catch (const std::exception& e) {
+                    spdlog::warn("storage: payload retention pass failed: {}", e.what());
+                }
+            }
+            continue;
+        }
+
+        // Gather a group: as much as fits in one transaction; linger for more
+        // only while nobody blocks on the outcome.
+        std::size_t rows = 0;
+        bool someone_waits = false;
+        const auto deadline = steady_clock::now() + options_.batch_max_delay;
+        for (;;) {
+            while (!queue_.empty() &&
+                   (group.empty() || rows + queue_.front().rows <= options_.batch_max_rows)) {
+                rows += queue_.front().rows;
+                someone_waits = someone_waits || queue_.front().wait;
+                queued_rows_ -= queue_.front().rows;
+                group.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+            not_full_.notify_all();
+            if (rows >= options_.batch_max_rows || !queue_.empty() || someone_waits || stopping_)
+                break;
+            if (!not_empty_.wait_until(lk, deadline, [&] { return stopping_ || !queue_.empty(); }))
+                break;
+        }
+        lk.unlock();
+        commit_group(group);
+        group.clear();
+    }
+}
+
+void Writer::commit_group(std::deque<Pending>& group) {
+    using namespace std::chrono;
+    Batch merged;
+    for (auto& p : group)
+        for (auto& e : p.batch) merged.push_back(std::move(e));
+
+    auto record = [&](const ApplyStats& st) {
+        std::lock_guard lk(mu_);
+        stats_.transactions++;
+        stats_.messages += st.messages;
+        stats_.readings += st.readings;
+        stats_.duplicates += st.duplicates;
+        stats_.revisions += st.revisions;
+        stats_.rejected += st.rejected;
+        stats_.states += st.states;
+    };
+    auto finish = [&](const CommitOutcome& outcome) {
+        for (auto& p : group) p.done.set_value(outcome);
+    };
+
+    auto backoff = milliseconds(100);
+    std::uint64_t attempts = 0;
+    steady_clock::time_point stop_seen{};
+    for (;;) {
+        try {
+            record(store_.apply(merged));
+            if (attempts > 0) {
+                spdlog::info("storage: commit succeeded after {} retries; ingestion resumed",
+                             attempts);
+                std::lock_guard lk(mu_);
+                stats_.paused = false;
+            }
+            finish(CommitOutcome{true, {}});
+            return;
+        } catch (const sql::SqliteError& e) {
+            if (!e.transient()) {
+                spdlog::error("storage: commit failed: {}; isolating the offending message",
+                              e.what());
+                break;
+            }
+            bool stopping;
+            {
+                std::lock_guard lk(mu_);
+                stats_.retries++;
+                stats_.paused = true;
+                stopping = stopping_;
+            }
+            if (attempts == 0 || attempts % 20 == 0)
+                spdlog::warn(
+                    "storage: commit of {} messages failed ({}); ingestion paused, retrying",
+                    merged.size(), e.what());
+            ++attempts;
+            if (stopping) {
+                if (stop_seen == steady_clock::time_point{}) stop_seen = steady_clock::now();
+                if (steady_clock::now() - stop_seen > options_.stop_retry_limit) {
+                    spdlog::error(
+                        "storage: giving up on {} uncommitted messages at shutdown; "
+                        "they were not acknowledged and will be redelivered",
+                        merged.size());
+                    finish(CommitOutcome{false, e.what()});
+                    return;
+                }
+            }
+            progress_.fetch_add(1, std::memory_order_relaxed);  // a deliberate pause, not a hang
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min<milliseconds>(backoff * 2, seconds(5));
+        } catch (const std::exception& e) {
+            spdlog::error("storage: commit failed: {}; isolating the offending message", e.what());
+            break;
+        }
+    }
+
+    // A non-transient failure: commit message by message so one bad message
+    // cannot block the others; a message that cannot be stored as it is gets
+    // stored as rejected with the storage error as its reason.
+    bool all_ok = true;
+    std::string last_error;
+    for (auto& env : merged) {
+        try {
+            record(store_.apply(std::span<const Envelope>(&env, 1)));
+            continue;
+        } catch (const std::exception& e) {
+            last_error = e.what();
+        }
+        Envelope as_rejected{env.raw, DecodeResult::rejected(RejectCode::invalid_value,
+                                                             "storage error: " + last_error)};
+        try {
+            record(store_.apply(std::span<const Envelope>(&as_rejected, 1)));
+        } catch (const std::exception& e) {
+            spdlog::error("storage: cannot store message from {} ({}): {}", env.raw.source,
+                          env.raw.topic, e.what());
+            all_ok = false;
+            last_error = e.what();
+        }
+    }
+    finish(all_ok ? CommitOutcome{true, {}} : CommitOutcome{false, last_error});
+}
+
+}  // namespace mb

@@ -1,0 +1,115 @@
+// Writer: the single thread that owns the Store, fed by a bounded queue.
+//
+// Who calls: connector threads call submit(); the daemon's main thread calls
+// start(), stop(), and reads stats()/progress() for the watchdog.
+// Ownership: the Writer owns its thread and borrows the Store, which must
+// outlive it.
+//
+// Delivery: submit() blocks while the queue holds more than its capacity in
+// rows — that is how back-pressure reaches the broker (a blocked connector
+// stops reading). The returned future resolves once the batch is committed
+// (or definitively failed); acknowledge-after-commit transports wait on it
+// before acknowledging. Batches submitted together are committed in one
+// transaction (group commit). Transient SQLite errors (busy, full, I/O) do
+// not fail a batch: the writer logs, backs off and retries the same
+// transaction, so ingestion pauses and resumes; only other errors, or a retry
+// still failing at shutdown, fail the batch.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "storage/envelope.h"
+#include "storage/store.h"
+
+namespace mb {
+
+struct WriterOptions {
+    std::size_t queue_capacity_rows = 20000;
+    std::size_t batch_max_rows = 10000;
+    // How long to linger for more work when no submitter is waiting on the commit.
+    std::chrono::milliseconds batch_max_delay{50};
+    std::chrono::milliseconds prune_interval{std::chrono::minutes(1)};
+    // At stop(), how long to keep retrying a transiently failing commit.
+    std::chrono::milliseconds stop_retry_limit{std::chrono::seconds(10)};
+};
+
+struct CommitOutcome {
+    bool committed = false;
+    std::string error;  // set when !committed
+};
+
+struct WriterStats {
+    std::uint64_t transactions = 0;
+    std::uint64_t messages = 0;
+    std::uint64_t readings = 0;
+    std::uint64_t duplicates = 0;
+    std::uint64_t revisions = 0;
+    std::uint64_t rejected = 0;
+    std::uint64_t states = 0;
+    std::uint64_t retries = 0;
+    std::size_t queued_rows = 0;
+    bool paused = false;  // retrying after a transient error
+};
+
+class Writer {
+  public:
+    using Clock = std::function<std::int64_t()>;  // UTC ms, for retention
+
+    Writer(Store& store, WriterOptions options, Clock clock = {});
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+    ~Writer();
+
+    void start();
+    // Commits everything submitted so far, then joins. Idempotent. Later
+    // submit() calls fail at once.
+    void stop();
+
+    // `wait`: the submitter will block on the result, so commit as soon as
+    // the queue is empty instead of lingering for more rows.
+    std::future<CommitOutcome> submit(Batch batch, bool wait = true);
+
+    WriterStats stats() const;
+    // Increments every time the writer thread goes round its loop, busy or
+    // idle (it wakes at least once a second). A value that stops moving means
+    // the writer is stuck: the watchdog stops pinging.
+    std::uint64_t progress() const { return progress_.load(std::memory_order_relaxed); }
+
+  private:
+    struct Pending {
+        Batch batch;
+        std::size_t rows;
+        bool wait;
+        std::promise<CommitOutcome> done;
+    };
+
+    void run();
+    void commit_group(std::deque<Pending>& group);
+
+    Store& store_;
+    WriterOptions options_;
+    Clock clock_;
+
+    mutable std::mutex mu_;
+    std::condition_variable not_empty_;
+    std::condition_variable not_full_;
+    std::deque<Pending> queue_;
+    std::size_t queued_rows_ = 0;
+    bool stopping_ = false;
+    bool accepting_ = true;
+    WriterStats stats_;
+
+    std::atomic<std::uint64_t> progress_{0};
+    std::thread thread_;
+};
+
+}  // namespace mb

@@ -1,0 +1,148 @@
+// The CLI verbs of the real binary: exit codes and output formats.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "normalize/time_format.h"
+#include "storage/store.h"
+#include "tests/integration/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mb::test {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr TimeMs kT0 = 1646092800000;
+
+class CliTest : public ::testing::Test {
+  protected:
+    CliTest() { write_file(config(), fmt::format("[storage]\npath = \"{}\"\n", db().string())); }
+    fs::path config() const { return dir / "mb.toml"; }
+    fs::path db() const { return dir / "mb.db"; }
+    RunResult cli(std::vector<std::string> args) {
+        args.insert(args.begin(), MB_BINARY);
+        return run_binary(args);
+    }
+    void seed() {
+        auto store = Store::open(db(), StoreOptions{});
+        Envelope a;
+        a.raw = RawMessage{"voltaware", "voltaware/readings", "{}", {}, kT0 + 86400000};
+        a.result.readings = {
+            Reading{"dev, \"1\"", "electricity.energy.consumption", "Wh", Kind::interval, kT0,
+                    kT0 + 900000, 123.5},
+            Reading{"dev2", "electricity.energy.consumption", "Wh", Kind::interval, kT0 + 900000,
+                    kT0 + 1800000, 0.1},
+        };
+        Envelope b;
+        b.raw = RawMessage{"tuya", "gateway_id/gw/properties/report", "{}", {}, kT0 + 5};
+        b.result.readings = {Reading{"cid", "water.volume.index", "m3", Kind::cumulative,
+                                     kT0 + 60000, kT0 + 60000, 12}};
+        Envelope bad;
+        bad.raw = RawMessage{"voltaware", "voltaware/readings", "{\"broken\n", {}, kT0 + 7};
+        bad.result = DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+        store.apply(Batch{a, b, bad, a});
+    }
+    TempDir dir;
+};
+
+TEST_F(CliTest, VersionFlag) {
+    auto r = cli({"--version"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("meterbridge 0."), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, CheckConfigAcceptsTheShippedExample) {
+    auto r = cli({"check-config", "-c", std::string(MB_SOURCE_DIR) + "/etc/meterbridge.toml"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(": ok"), std::string::npos);
+}
+
+TEST_F(CliTest, CheckConfigExits78WithOneLinePerError) {
+    write_file(config(), "[storage]\npath = \"x.db\"\nfoo = 1\n\n[log]\nlevel = \"loud\"\n");
+    auto r = cli({"check-config", "-c", config().string()});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_NE(r.err.find(config().string() + ":3:1: storage.foo: unknown key"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("log.level"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
+}
+
+TEST_F(CliTest, CheckConfigOnAMissingFile) {
+    auto r = cli({"check-config", "-c", (dir / "nope.toml").string()});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_NE(r.err.find("nope.toml"), std::string::npos);
+}
+
+TEST_F(CliTest, QueryCsvHasTheViewColumnsAndValues) {
+    seed();
+    auto r = cli({"query", "-c", config().string(), "--format", "csv"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "source,meter,quantity,unit,kind,ts_start,ts_end,value,received_at\n"
+              "voltaware,\"dev, "
+              "\"\"1\"\"\",electricity.energy.consumption,Wh,interval,2022-03-01T00:00:00.000Z,"
+              "2022-03-01T00:15:00.000Z,123.5,2022-03-02T00:00:00.000Z\n"
+              "tuya,cid,water.volume.index,m3,cumulative,2022-03-01T00:01:00.000Z,2022-03-01T00:01:"
+              "00.000Z,12,"
+              "2022-03-01T00:00:00.005Z\n"
+              "voltaware,dev2,electricity.energy.consumption,Wh,interval,2022-03-01T00:15:00.000Z,"
+              "2022-03-01T00:30:00.000Z,0.1,2022-03-02T00:00:00.000Z\n");
+}
+
+TEST_F(CliTest, QueryFiltersAndJson) {
+    seed();
+    auto r = cli({"query", "-c", config().string(), "--source", "voltaware", "--from",
+                  "2022-03-01T00:10:00Z", "--to", "2022-03-02", "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "[\n{\"source\":\"voltaware\",\"meter\":\"dev2\",\"quantity\":\"electricity.energy."
+              "consumption\","
+              "\"unit\":\"Wh\",\"kind\":\"interval\",\"ts_start\":\"2022-03-01T00:15:00.000Z\","
+              "\"ts_end\":\"2022-03-01T00:30:00.000Z\",\"value\":0.1,\"received_at\":\"2022-03-"
+              "02T00:00:00.000Z\"}\n]\n");
+    r = cli(
+        {"query", "-c", config().string(), "--meter", "cid", "--quantity", "water.volume.index"});
+    ASSERT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("(1 row)"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, QueryRejectsBadTimesAndMissingDatabase) {
+    auto r = cli({"query", "-c", config().string(), "--from", "yesterday"});
+    EXPECT_EQ(r.exit_code, 65);
+    EXPECT_NE(r.err.find("--from 'yesterday'"), std::string::npos) << r.err;
+    r = cli({"query", "-c", config().string()});
+    EXPECT_EQ(r.exit_code, 73);
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(db())) << "query must not create the database";
+    r = cli({"query", "-c", config().string(), "--format", "xml"});
+    EXPECT_EQ(r.exit_code, 64);
+}
+
+TEST_F(CliTest, StatsCountsPerSource) {
+    seed();
+    auto r = cli({"stats", "-c", config().string(), "--format", "csv"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "source,messages,readings,duplicates,revisions,rejected,states,last_received_at\n"
+              "tuya,1,1,0,0,0,0,2022-03-01T00:00:00.005Z\n"
+              "voltaware,3,2,2,0,1,0,2022-03-02T00:00:00.000Z\n");
+    r = cli({"stats", "-c", config().string()});
+    EXPECT_NE(r.out.find("TOTAL"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, RejectedShowsReasonAndPayload) {
+    seed();
+    auto r = cli({"rejected", "-c", config().string(), "--format", "csv"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "received_at,source,topic,reason,payload\n"
+              "2022-03-01T00:00:00.007Z,voltaware,voltaware/readings,malformed: not valid "
+              "JSON,\"{\"\"broken\n\"\n");
+}
+
+TEST_F(CliTest, UnknownVerbIsAUsageError) {
+    EXPECT_EQ(cli({"frobnicate"}).exit_code, 64);
+}
+
+}  // namespace
+}  // namespace mb::test

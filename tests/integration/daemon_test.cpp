@@ -1,0 +1,215 @@
+// The real meterbridge binary as systemd runs it: sd_notify, signals, reload,
+// and no loss across a SIGTERM in the middle of an ingestion.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fmt/format.h>
+
+#include <regex>
+#include <thread>
+
+#include "storage/query.h"
+#include "tests/integration/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mb::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr TimeMs kT0 = 1646092800000;
+
+std::string spool_config(const fs::path& db, const std::vector<std::string>& dirs) {
+    std::string c = fmt::format("[storage]\npath = \"{}\"\n\n", db.string());
+    for (std::size_t i = 0; i < dirs.size(); ++i)
+        c += fmt::format(
+            "[[connectors]]\nname = \"import{}\"\ntype = \"spool\"\ndirectory = \"{}\"\n"
+            "poll_interval = \"50ms\"\nbatch_lines = 500\n\n",
+            i, dirs[i]);
+    return c;
+}
+
+// Writes `lines` distinct readings (meters x 15-minute slots) into dir/name, atomically.
+void drop_spool_file(const fs::path& dir, const std::string& name, int lines,
+                     const std::string& meter_prefix = "m") {
+    fs::create_directories(dir);
+    std::string text;
+    text.reserve(static_cast<std::size_t>(lines) * 150);
+    for (int i = 0; i < lines; ++i) {
+        const TimeMs start = kT0 + static_cast<TimeMs>(i / 100) * 900000;
+        text += fmt::format(
+            R"({{"meter":"{}{}","quantity":"electricity.energy.consumption","value":{},)"
+            R"("ts_start":{},"ts_end":{}}})"
+            "\n",
+            meter_prefix, i % 100, i, start, start + 900000);
+    }
+    write_file(dir / (name + ".tmp"), text);
+    fs::rename(dir / (name + ".tmp"), dir / name);
+}
+
+std::int64_t count_readings(const fs::path& db, const std::string& where = "1") {
+    if (!fs::exists(db)) return 0;
+    auto ro = open_read_only(db);
+    return ro.scalar_int(("SELECT count(*) FROM readings_v WHERE " + where).c_str()).value_or(0);
+}
+
+bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return cond();
+}
+
+class DaemonTest : public ::testing::Test {
+  protected:
+    fs::path config() const { return dir / "meterbridge.toml"; }
+    fs::path db() const { return dir / "data" / "mb.db"; }
+    std::unique_ptr<Process> start(const std::vector<std::string>& env = {}) {
+        auto e = env;
+        e.push_back(notify.env());
+        return std::make_unique<Process>(
+            std::vector<std::string>{MB_BINARY, "run", "-c", config().string()}, dir.path(), e);
+    }
+    TempDir dir;
+    NotifySocket notify{dir / "notify.sock"};
+};
+
+TEST_F(DaemonTest, FreshDatabaseGetsEveryContractViewAndSigtermExitsZero) {
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\n", db().string()));
+    auto p = start();
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+    {
+        auto ro = open_read_only(db());
+        for (const char* v :
+             {"readings_v", "states_v", "rejected_v", "revisions_v", "consents_v", "devices_v"})
+            EXPECT_EQ(
+                ro.scalar_int(
+                    fmt::format(
+                        "SELECT count(*) FROM sqlite_schema WHERE type='view' AND name='{}'", v)
+                        .c_str()),
+                1)
+                << v;
+    }
+    p->signal(SIGTERM);
+    EXPECT_TRUE(notify.wait_for("STOPPING=1", 10s));
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
+}
+
+TEST_F(DaemonTest, SigtermMidIngestionLosesNothingAndRestartStoresNothingTwice) {
+    constexpr int kLines = 100000;
+    const auto spool = dir / "spool";
+    drop_spool_file(spool, "a.jsonl", kLines);
+    write_file(config(), spool_config(db(), {spool.string()}));
+
+    auto p = start();
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+    // Let it get some way in, reload once on the way, then stop it mid-file.
+    ASSERT_TRUE(wait_until([&] { return count_readings(db()) > 0; }, 20s)) << p->stderr_text();
+    p->signal(SIGHUP);
+    ASSERT_TRUE(p->wait_for_log("reload done", 10s)) << p->stderr_text();
+    p->signal(SIGTERM);
+    ASSERT_EQ(p->wait(30s), 0) << p->stderr_text();
+
+    // Everything the writer reported as stored is in the database.
+    const std::string log = p->stderr_text();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(log, m, std::regex(R"((\d+) readings stored)"))) << log;
+    const std::int64_t stored_first = std::stoll(m[1]);
+    EXPECT_EQ(count_readings(db()), stored_first);
+    const bool finished_first = fs::exists(spool / "done" / "a.jsonl");
+
+    // Restart: the rest arrives, what was already stored counts as duplicates.
+    auto p2 = start();
+    ASSERT_TRUE(wait_until([&] { return fs::exists(spool / "done" / "a.jsonl"); }, 60s))
+        << p2->stderr_text();
+    p2->signal(SIGTERM);
+    ASSERT_EQ(p2->wait(30s), 0) << p2->stderr_text();
+
+    EXPECT_EQ(count_readings(db()), kLines);
+    auto ro = open_read_only(db());
+    EXPECT_EQ(
+        ro.scalar_int("SELECT count(*) FROM (SELECT DISTINCT meter, ts_start FROM readings_v)"),
+        kLines);
+    EXPECT_EQ(ro.scalar_int("SELECT sum(value) FROM readings"),
+              static_cast<std::int64_t>(kLines) * (kLines - 1) / 2);
+    const auto stats = source_stats(ro);
+    ASSERT_EQ(stats.size(), 1u);
+    EXPECT_EQ(stats[0].readings, kLines);
+    EXPECT_EQ(stats[0].revisions, 0);
+    if (!finished_first) {
+        EXPECT_GE(stats[0].duplicates, 1) << "the second run re-read the file";
+    }
+    EXPECT_EQ(stats[0].messages, kLines + stats[0].duplicates);
+}
+
+TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsRunningOnAnInvalidOne) {
+    const auto a = dir / "a", b = dir / "b";
+    write_file(config(), spool_config(db(), {a.string()}));
+    auto p = start();
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+
+    // Add a second connector.
+    write_file(config(), spool_config(db(), {a.string(), b.string()}));
+    p->signal(SIGHUP);
+    ASSERT_TRUE(notify.wait_for("RELOADING=1", 10s));
+    ASSERT_TRUE(p->wait_for_log("reload done: 0 connector(s) stopped, 1 started, 2 running", 10s))
+        << p->stderr_text();
+    drop_spool_file(b, "b.jsonl", 10, "b");
+    EXPECT_TRUE(wait_until([&] { return count_readings(db(), "source = 'import1'") == 10; }, 20s))
+        << p->stderr_text();
+
+    // A broken file is refused; the running configuration keeps working.
+    write_file(config(), spool_config(db(), {a.string(), b.string()}) + "\n[storage2]\nx = 1\n");
+    p->signal(SIGHUP);
+    ASSERT_TRUE(p->wait_for_log("reload rejected", 10s)) << p->stderr_text();
+    EXPECT_NE(p->stderr_text().find("storage2: unknown key"), std::string::npos)
+        << p->stderr_text();
+    drop_spool_file(a, "a.jsonl", 5, "a");
+    EXPECT_TRUE(wait_until([&] { return count_readings(db(), "source = 'import0'") == 5; }, 20s))
+        << p->stderr_text();
+    EXPECT_FALSE(p->wait(0ms).has_value()) << "the daemon must survive a bad reload";
+
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(20s), 0) << p->stderr_text();
+}
+
+TEST_F(DaemonTest, WatchdogPingsWhileTheWriterIsAlive) {
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\n", db().string()));
+    auto p = start({"WATCHDOG_USEC=600000"});
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+    EXPECT_TRUE(notify.wait_for("WATCHDOG=1", 5s)) << p->stderr_text();
+    p->signal(SIGINT);
+    EXPECT_EQ(p->wait(10s), 0);
+}
+
+TEST_F(DaemonTest, LogsCarryJournalPrioritiesUnderSystemd) {
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\n", db().string()));
+    auto p = start({"JOURNAL_STREAM=8:1234"});
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s));
+    p->signal(SIGTERM);
+    ASSERT_EQ(p->wait(10s), 0);
+    const auto err = p->stderr_text();
+    EXPECT_NE(err.find("<6>meterbridge running"), std::string::npos) << err;
+    for (std::size_t pos = 0; pos < err.size();) {
+        EXPECT_EQ(err[pos], '<') << "every line starts with a priority: " << err.substr(pos, 60);
+        pos = err.find('\n', pos);
+        if (pos == std::string::npos) break;
+        ++pos;
+    }
+}
+
+TEST_F(DaemonTest, InvalidConfigExits78NamingTheKey) {
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\nbogus = 1\n", db().string()));
+    auto p = start();
+    ASSERT_EQ(p->wait(10s), 78);
+    EXPECT_NE(p->stderr_text().find("meterbridge.toml:3:"), std::string::npos) << p->stderr_text();
+    EXPECT_NE(p->stderr_text().find("storage.bogus: unknown key"), std::string::npos)
+        << p->stderr_text();
+    EXPECT_FALSE(fs::exists(db()));
+}
+
+}  // namespace
+}  // namespace mb::test

@@ -1,0 +1,331 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "normalize/time_format.h"
+#include "storage/query.h"
+#include "storage/store.h"
+#include "tests/support/temp_dir.h"
+
+namespace mb {
+namespace {
+
+constexpr TimeMs kT0 = 1646092800000;  // 2022-03-01T00:00:00Z
+constexpr TimeMs k15m = 15 * 60 * 1000;
+
+Reading energy(const std::string& meter, TimeMs start, double wh) {
+    return Reading{
+        meter, "electricity.energy.consumption", "Wh", Kind::interval, start, start + k15m, wh};
+}
+
+Envelope message(const std::string& source, std::vector<Reading> readings,
+                 TimeMs received_at = kT0 + 1, std::string payload = "{}") {
+    Envelope e;
+    e.raw = RawMessage{source, "t/" + source, std::move(payload), {}, received_at};
+    e.result.readings = std::move(readings);
+    return e;
+}
+
+Envelope rejected(const std::string& source, RejectCode code, std::string detail,
+                  std::string payload) {
+    Envelope e;
+    e.raw = RawMessage{source, "t/bad", std::move(payload), {}, kT0 + 5};
+    e.result = DecodeResult::rejected(code, std::move(detail));
+    return e;
+}
+
+class StoreTest : public ::testing::Test {
+  protected:
+    StoreTest() : store(Store::open(dir / "db" / "mb.db", StoreOptions{})) {}
+
+    std::vector<std::vector<std::string>> rows(const std::string& q) {
+        sql::Stmt st(store.db(), q);
+        std::vector<std::vector<std::string>> out;
+        while (st.step()) {
+            std::vector<std::string> r;
+            for (int i = 0; i < st.column_count(); ++i)
+                r.push_back(st.column_is_null(i) ? "NULL" : std::string(st.column_text(i)));
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+    std::int64_t count(const std::string& q) {
+        return store.db().scalar_int(q.c_str()).value_or(-1);
+    }
+
+    test::TempDir dir;
+    Store store;
+};
+
+TEST_F(StoreTest, StoresReadingsAndShowsThemInTheViewWithIsoTimestamps) {
+    Batch b{message("voltaware", {energy("m1", kT0, 100), energy("m1", kT0 + k15m, 125.5)})};
+    const auto st = store.apply(b);
+    EXPECT_EQ(st.readings, 2u);
+    EXPECT_EQ(st.messages, 1u);
+    const auto r = rows("SELECT * FROM readings_v ORDER BY ts_start");
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0], (std::vector<std::string>{"voltaware", "m1", "electricity.energy.consumption",
+                                              "Wh", "interval", "2022-03-01T00:00:00.000Z",
+                                              "2022-03-01T00:15:00.000Z", "100.0",
+                                              "2022-03-01T00:00:00.001Z"}));
+    EXPECT_EQ(r[1][7], "125.5");
+}
+
+TEST_F(StoreTest, ViewsHaveTheContractColumns) {
+    auto columns = [&](const std::string& view) {
+        std::vector<std::string> c;
+        for (auto& r : rows("SELECT name FROM pragma_table_info('" + view + "') ORDER BY cid"))
+            c.push_back(r[0]);
+        return c;
+    };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(columns("readings_v"), (V{"source", "meter", "quantity", "unit", "kind", "ts_start",
+                                        "ts_end", "value", "received_at"}));
+    EXPECT_EQ(columns("states_v"), (V{"source", "meter", "key", "value", "ts"}));
+    EXPECT_EQ(columns("rejected_v"), (V{"received_at", "source", "topic", "reason", "payload"}));
+    EXPECT_EQ(columns("revisions_v"), (V{"source", "meter", "quantity", "ts_start", "ts_end",
+                                         "old_value", "new_value", "revised_at"}));
+    EXPECT_EQ(columns("consents_v"),
+              (V{"source", "usage_point", "state", "granted_at", "expires_at", "job"}));
+    EXPECT_EQ(columns("devices_v"),
+              (V{"source", "gateway", "device", "product_id", "online", "last_seen"}));
+}
+
+TEST_F(StoreTest, ViewTimestampsMatchTheCliFormatterIncludingBeforeEpochAndMillis) {
+    std::vector<TimeMs> times{0, -1, -1500, kT0 + 7, 4102444799999, 951782400000};
+    std::vector<Reading> rs;
+    for (std::size_t i = 0; i < times.size(); ++i)
+        rs.push_back(Reading{"m" + std::to_string(i), "water.volume.index", "m3", Kind::cumulative,
+                             times[i], times[i], 1});
+    store.apply(Batch{message("tuya", rs)});
+    for (std::size_t i = 0; i < times.size(); ++i) {
+        auto r = rows("SELECT ts_start, ts_end FROM readings_v WHERE meter = 'm" +
+                      std::to_string(i) + "'");
+        ASSERT_EQ(r.size(), 1u);
+        EXPECT_EQ(r[0][0], format_iso_ms(times[i]));
+        EXPECT_EQ(r[0][1], format_iso_ms(times[i]));
+    }
+}
+
+TEST_F(StoreTest, SameKeySameValueIsADuplicateNotStoredAgain) {
+    store.apply(
+        Batch{message("voltaware", {energy("m1", kT0, 100), energy("m1", kT0 + k15m, 200)})});
+    const auto st = store.apply(Batch{
+        message("voltaware", {energy("m1", kT0, 100), energy("m1", kT0 + k15m, 200)}, kT0 + 99)});
+    EXPECT_EQ(st.readings, 0u);
+    EXPECT_EQ(st.duplicates, 2u);
+    EXPECT_EQ(count("SELECT count(*) FROM readings"), 2);
+    EXPECT_EQ(count("SELECT count(*) FROM revisions"), 0);
+    EXPECT_EQ(count("SELECT duplicates FROM source_stats WHERE source = 'voltaware'"), 2);
+    EXPECT_EQ(count("SELECT messages FROM source_stats WHERE source = 'voltaware'"), 2);
+    // The surviving row still points at the first message.
+    EXPECT_EQ(count("SELECT min(message_id) = max(message_id) FROM readings"), 1);
+}
+
+TEST_F(StoreTest, DuplicateWithinOneBatchIsCountedOnce) {
+    const auto st = store.apply(
+        Batch{message("v", {energy("m1", kT0, 1)}), message("v", {energy("m1", kT0, 1)})});
+    EXPECT_EQ(st.readings, 1u);
+    EXPECT_EQ(st.duplicates, 1u);
+}
+
+TEST_F(StoreTest, SameKeyNewValueIsARevisionNewestWinsHistoryKept) {
+    store.apply(Batch{message("enedis", {energy("prm", kT0, 100)}, kT0 + 10)});
+    const auto first_id = count("SELECT message_id FROM readings");
+    const auto st = store.apply(Batch{message("enedis", {energy("prm", kT0, 150)}, kT0 + 20)});
+    EXPECT_EQ(st.revisions, 1u);
+    EXPECT_EQ(rows("SELECT value FROM readings_v")[0][0], "150.0");
+    const auto rev = rows("SELECT * FROM revisions_v");
+    ASSERT_EQ(rev.size(), 1u);
+    EXPECT_EQ(rev[0],
+              (std::vector<std::string>{"enedis", "prm", "electricity.energy.consumption",
+                                        "2022-03-01T00:00:00.000Z", "2022-03-01T00:15:00.000Z",
+                                        "100.0", "150.0", "2022-03-01T00:00:00.020Z"}));
+    const auto ids = rows("SELECT old_message_id, new_message_id FROM revisions")[0];
+    EXPECT_EQ(std::stoll(ids[0]), first_id);
+    EXPECT_EQ(std::stoll(ids[1]), count("SELECT message_id FROM readings"));
+    EXPECT_NE(std::stoll(ids[1]), first_id);
+}
+
+TEST_F(StoreTest, InOneBatchTheLaterMessageWinsWhateverTheKeyOrder) {
+    // Later timestamps first in the batch: sorting must keep arrival order per key.
+    store.apply(Batch{message("e", {energy("p", kT0 + k15m, 1), energy("p", kT0, 10)}),
+                      message("e", {energy("p", kT0, 20)})});
+    EXPECT_EQ(rows("SELECT value FROM readings_v ORDER BY ts_start")[0][0], "20.0");
+    EXPECT_EQ(count("SELECT count(*) FROM revisions"), 1);
+}
+
+TEST_F(StoreTest, DedupKeyIncludesSourceMeterQuantityAndBothEnds) {
+    store.apply(Batch{message("a", {energy("m", kT0, 1)})});
+    const auto st = store.apply(Batch{
+        message("b", {energy("m", kT0, 1)}),  // other source
+        message("a", {energy("n", kT0, 1)}),  // other meter
+        message("a", {Reading{"m", "electricity.energy.production", "Wh", Kind::interval, kT0,
+                              kT0 + k15m, 1}}),
+        message("a", {Reading{"m", "electricity.energy.consumption", "Wh", Kind::interval, kT0,
+                              kT0 + 2 * k15m, 1}}),
+    });
+    EXPECT_EQ(st.readings, 4u);
+    EXPECT_EQ(st.duplicates, 0u);
+}
+
+TEST_F(StoreTest, RejectedMessagesKeepReasonAndCappedPayload) {
+    StoreOptions o;
+    o.max_stored_payload = 10;
+    test::TempDir d2;
+    auto s2 = Store::open(d2 / "x.db", o);
+    const auto st = s2.apply(
+        Batch{rejected("voltaware", RejectCode::missing_field, "date", "0123456789ABCDEF")});
+    EXPECT_EQ(st.rejected, 1u);
+    sql::Stmt q(s2.db(), "SELECT received_at, source, topic, reason, payload FROM rejected_v");
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.column_text(0), "2022-03-01T00:00:00.005Z");
+    EXPECT_EQ(q.column_text(1), "voltaware");
+    EXPECT_EQ(q.column_text(2), "t/bad");
+    EXPECT_EQ(q.column_text(3), "missing_field: date");
+    EXPECT_EQ(q.column_text(4), "0123456789");
+    EXPECT_EQ(s2.db().scalar_int("SELECT payload_size FROM messages"), 16);
+    EXPECT_EQ(s2.db().scalar_int("SELECT rejected FROM source_stats"), 1);
+}
+
+TEST_F(StoreTest, EveryReadingLinksToItsMessage) {
+    store.apply(Batch{message("v", {energy("m", kT0, 1)}, kT0, "payload-1"),
+                      message("v", {energy("m", kT0 + k15m, 2)}, kT0, "payload-2")});
+    const auto r = rows(
+        "SELECT r.value, m.payload, m.source FROM readings r JOIN messages m ON m.id = "
+        "r.message_id "
+        "ORDER BY r.ts_start");
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0][1], "payload-1");
+    EXPECT_EQ(r[1][1], "payload-2");
+    EXPECT_EQ(
+        count("SELECT count(*) FROM readings WHERE message_id NOT IN (SELECT id FROM messages)"),
+        0);
+}
+
+TEST_F(StoreTest, UnitOrKindConflictRejectsTheWholeMessage) {
+    store.apply(
+        Batch{message("g", {Reading{"m", "register.5", "kWh", Kind::instant, kT0, kT0, 1}})});
+    const auto st = store.apply(Batch{
+        message("g", {Reading{"m", "register.6", "", Kind::instant, kT0, kT0, 1},
+                      Reading{"m", "register.5", "Wh", Kind::instant, kT0 + 1, kT0 + 1, 1}})});
+    EXPECT_EQ(st.rejected, 1u);
+    EXPECT_EQ(st.readings, 0u);
+    EXPECT_EQ(count("SELECT count(*) FROM readings"), 1);
+    const auto reason = rows("SELECT reason FROM rejected_v")[0][0];
+    EXPECT_NE(reason.find("unit_conflict: register.5 of meter m is stored as instant kWh"),
+              std::string::npos)
+        << reason;
+}
+
+TEST_F(StoreTest, NonFiniteValueIsRejectedNotStored) {
+    const auto st = store.apply(
+        Batch{message("v", {energy("m", kT0, std::numeric_limits<double>::quiet_NaN())})});
+    EXPECT_EQ(st.rejected, 1u);
+    EXPECT_EQ(count("SELECT count(*) FROM readings"), 0);
+}
+
+TEST_F(StoreTest, StateEventsDedupAndUpdate) {
+    Envelope e = message("tuya", {});
+    e.result.states = {StateEvent{"cid1", "valve_state", "open", kT0}};
+    store.apply(Batch{e});
+    auto st = store.apply(Batch{e});
+    EXPECT_EQ(st.duplicates, 1u);
+    e.result.states[0].value = "close";
+    st = store.apply(Batch{e});
+    EXPECT_EQ(st.states, 1u);
+    const auto r = rows("SELECT * FROM states_v");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0], (std::vector<std::string>{"tuya", "cid1", "valve_state", "close",
+                                              "2022-03-01T00:00:00.000Z"}));
+}
+
+TEST_F(StoreTest, RetentionClearsOldAcceptedPayloadsButKeepsRejectedAndLineage) {
+    StoreOptions o;
+    o.raw_retention = std::chrono::hours(1);
+    test::TempDir d2;
+    auto s = Store::open(d2 / "r.db", o);
+    const TimeMs hour = 3600000;
+    s.apply(Batch{message("v", {energy("m", kT0, 1)}, kT0, "old"),
+                  rejected("v", RejectCode::malformed, "x", "old-bad")});
+    s.apply(Batch{message("v", {energy("m", kT0 + k15m, 1)}, kT0 + 3 * hour, "new")});
+    EXPECT_EQ(s.prune(kT0 + 3 * hour), 1u);
+    EXPECT_EQ(s.db().scalar_int("SELECT count(*) FROM messages WHERE payload IS NULL"), 1);
+    sql::Stmt q(s.db(),
+                "SELECT CAST(payload AS TEXT) FROM messages WHERE payload IS NOT NULL ORDER BY id");
+    std::vector<std::string> kept;
+    while (q.step()) kept.emplace_back(q.column_text(0));
+    EXPECT_EQ(kept, (std::vector<std::string>{"old-bad", "new"}));
+    EXPECT_EQ(
+        s.db().scalar_int("SELECT count(*) FROM readings r JOIN messages m ON m.id = r.message_id"),
+        2);
+    EXPECT_EQ(s.prune(kT0 + 3 * hour), 0u);  // resumes where it stopped
+}
+
+TEST_F(StoreTest, ZeroRetentionStoresNoAcceptedPayload) {
+    StoreOptions o;
+    o.raw_retention = std::chrono::milliseconds(0);
+    test::TempDir d2;
+    auto s = Store::open(d2 / "z.db", o);
+    s.apply(Batch{message("v", {energy("m", kT0, 1)}, kT0, "secret-ish payload")});
+    EXPECT_EQ(s.db().scalar_int("SELECT count(*) FROM messages WHERE payload IS NULL"), 1);
+    EXPECT_EQ(s.db().scalar_int("SELECT payload_size FROM messages"), 18);
+}
+
+TEST_F(StoreTest, ReadOnlyQueryFiltersAndCannotWrite) {
+    store.apply(Batch{
+        message("v", {energy("m1", kT0, 1), energy("m1", kT0 + k15m, 2), energy("m2", kT0, 3)}),
+        message("w", {Reading{"x", "water.volume.index", "m3", Kind::cumulative, kT0, kT0, 9}})});
+    auto ro = open_read_only(dir / "db" / "mb.db");
+    auto collect = [&](ReadingFilter f) {
+        std::vector<std::string> out;
+        for_each_reading(ro, f, [&](const ReadingRow& r) {
+            out.push_back(r.meter + "@" + format_iso_ms(r.ts_start));
+        });
+        return out;
+    };
+    EXPECT_EQ(collect({}).size(), 4u);
+    ReadingFilter f;
+    f.meter = "m1";
+    EXPECT_EQ(collect(f), (std::vector<std::string>{"m1@2022-03-01T00:00:00.000Z",
+                                                    "m1@2022-03-01T00:15:00.000Z"}));
+    f = {};
+    f.from = kT0 + 1;
+    EXPECT_EQ(collect(f), (std::vector<std::string>{"m1@2022-03-01T00:15:00.000Z"}));
+    f = {};
+    f.source = "w";
+    f.quantity = "water.volume.index";
+    EXPECT_EQ(collect(f).size(), 1u);
+    f = {};
+    f.to = kT0 + 1;
+    f.limit = 2;
+    EXPECT_EQ(collect(f).size(), 2u);
+    EXPECT_THROW(ro.exec("DELETE FROM readings"), sql::SqliteError);
+    EXPECT_EQ(count("SELECT count(*) FROM readings"), 4);
+    const auto stats = source_stats(ro);
+    ASSERT_EQ(stats.size(), 2u);
+    EXPECT_EQ(stats[0].source, "v");
+    EXPECT_EQ(stats[0].readings, 3);
+}
+
+TEST(StoreOpen, MissingDatabaseIsAClearErrorForReaders) {
+    test::TempDir d;
+    try {
+        open_read_only(d / "none.db");
+        FAIL() << "expected an error";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("does not exist"), std::string::npos);
+    }
+}
+
+TEST(StoreOpen, UsesWal) {
+    test::TempDir d;
+    auto s = Store::open(d / "w.db", StoreOptions{});
+    sql::Stmt q(s.db(), "PRAGMA journal_mode");
+    ASSERT_TRUE(q.step());
+    EXPECT_EQ(q.column_text(0), "wal");
+}
+
+}  // namespace
+}  // namespace mb
