@@ -1,5 +1,6 @@
 #include "connectors/builtin.h"
 
+#include "connectors/canonical_type.h"
 #include "connectors/registry.h"
 #include "connectors/spool_connector.h"
 
@@ -8,6 +9,7 @@ namespace mb {
 // One line per connector type built into meterbridge.
 void register_builtin_connectors(ConnectorRegistry& registry) {
     register_spool_connector(registry);
+    register_canonical(registry);
 }
 
 }  // namespace mb

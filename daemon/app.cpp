@@ -158,7 +158,8 @@ void App::begin_shutdown() {
     spdlog::info(
         "stopped in {} ms: {} messages, {} readings stored, {} duplicates, {} revisions, {} "
         "rejected",
-        ms.count(), s.messages, s.readings, s.duplicates, s.revisions, s.rejected);
+        ms.count(), s.stored.messages, s.stored.readings, s.stored.duplicates, s.stored.revisions,
+        s.stored.rejected);
     io_.stop();
 }
 
@@ -233,8 +234,8 @@ std::string App::status_line() const {
     const auto s = writer_->stats();
     return fmt::format(
         "{} messages, {} readings, {} duplicates, {} revisions, {} rejected, {} queued{}",
-        s.messages, s.readings, s.duplicates, s.revisions, s.rejected, s.queued_rows,
-        s.paused ? " (storage paused)" : "");
+        s.stored.messages, s.stored.readings, s.stored.duplicates, s.stored.revisions,
+        s.stored.rejected, s.queued_rows, s.paused ? " (storage paused)" : "");
 }
 
 void App::schedule_status() {

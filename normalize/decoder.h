@@ -17,6 +17,12 @@ class Decoder {
   public:
     virtual ~Decoder() = default;
     virtual DecodeResult decode(const RawMessage& message) = 0;
+
+    // Removes secrets from a message before it is stored (raw messages are
+    // kept for lineage, rejected ones for inspection): e.g. the akenza uplink
+    // secret in the topic. Called by the connector after decode(), for every
+    // message. Default: nothing to remove.
+    virtual void redact(RawMessage& message) const { (void)message; }
 };
 
 }  // namespace mb

@@ -313,12 +313,7 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
             .bind(7, static_cast<std::int64_t>(st.states))
             .bind(8, last_seen[i]);
         upsert_stats_.step();
-        total.messages += st.messages;
-        total.readings += st.readings;
-        total.duplicates += st.duplicates;
-        total.revisions += st.revisions;
-        total.rejected += st.rejected;
-        total.states += st.states;
+        total += st;
     }
     tx.commit();
     guard.ok = true;

@@ -40,6 +40,16 @@ struct ApplyStats {
     std::uint64_t revisions = 0;   // same key, new value
     std::uint64_t rejected = 0;
     std::uint64_t states = 0;
+
+    ApplyStats& operator+=(const ApplyStats& o) {
+        messages += o.messages;
+        readings += o.readings;
+        duplicates += o.duplicates;
+        revisions += o.revisions;
+        rejected += o.rejected;
+        states += o.states;
+        return *this;
+    }
 };
 
 class Store {

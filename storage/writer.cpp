@@ -128,12 +128,7 @@ void Writer::commit_group(std::deque<Pending>& group) {
     auto record = [&](const ApplyStats& st) {
         std::lock_guard lk(mu_);
         stats_.transactions++;
-        stats_.messages += st.messages;
-        stats_.readings += st.readings;
-        stats_.duplicates += st.duplicates;
-        stats_.revisions += st.revisions;
-        stats_.rejected += st.rejected;
-        stats_.states += st.states;
+        stats_.stored += st;
     };
     auto finish = [&](const CommitOutcome& outcome) {
         for (auto& p : group) p.done.set_value(outcome);

@@ -48,13 +48,8 @@ struct CommitOutcome {
 };
 
 struct WriterStats {
+    ApplyStats stored;  // totals since start
     std::uint64_t transactions = 0;
-    std::uint64_t messages = 0;
-    std::uint64_t readings = 0;
-    std::uint64_t duplicates = 0;
-    std::uint64_t revisions = 0;
-    std::uint64_t rejected = 0;
-    std::uint64_t states = 0;
     std::uint64_t retries = 0;
     std::size_t queued_rows = 0;
     bool paused = false;  // retrying after a transient error

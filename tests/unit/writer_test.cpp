@@ -50,7 +50,7 @@ TEST_F(WriterTest, ConcurrentSubmittersAllCommittedExactlyOnce) {
     EXPECT_EQ(store.db().scalar_int("SELECT count(*) FROM readings"),
               kThreads * kBatches * kPerBatch);
     const auto s = w.stats();
-    EXPECT_EQ(s.readings, static_cast<std::uint64_t>(kThreads * kBatches * kPerBatch));
+    EXPECT_EQ(s.stored.readings, static_cast<std::uint64_t>(kThreads * kBatches * kPerBatch));
     EXPECT_LE(s.transactions, static_cast<std::uint64_t>(kThreads * kBatches));
 }
 

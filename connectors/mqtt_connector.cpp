@@ -1,0 +1,346 @@
+#include "connectors/mqtt_connector.h"
+
+#include <fmt/format.h>
+#include <mqtt_protocol.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include "daemon/secret.h"
+#include "storage/writer.h"
+
+namespace mb {
+
+namespace {
+
+using namespace std::chrono;
+
+// Staged messages committed at once at most; a burst larger than this is
+// committed in several transactions (still before any ack leaves).
+constexpr std::size_t kMaxStagedMessages = 2000;
+constexpr auto kPollInterval = 250ms;
+constexpr auto kMiscInterval = 1s;
+
+std::int64_t now_ms() {
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string mosq_error(int rc) {
+    if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
+    return mosquitto_strerror(rc);
+}
+
+}  // namespace
+
+void ensure_mosquitto_initialised() {
+    static const int rc = mosquitto_lib_init();
+    if (rc != MOSQ_ERR_SUCCESS) throw std::runtime_error("mosquitto_lib_init failed");
+}
+
+MqttConnector::MqttConnector(Writer& writer, const ConnectorConfig& config,
+                             const BrokerConfig& broker, std::unique_ptr<Decoder> decoder)
+    : writer_(writer), config_(config), broker_(broker), decoder_(std::move(decoder)) {
+    ensure_mosquitto_initialised();
+    mosq_.reset(mosquitto_new(config_.client_id.c_str(), config_.clean_session, this));
+    if (!mosq_)
+        throw std::runtime_error(fmt::format("connector {}: cannot create an MQTT client: {}",
+                                             config_.name, std::strerror(errno)));
+    mosquitto* m = mosq_.get();
+    // Our own loop decides when queued packets (acks) are written.
+    mosquitto_threaded_set(m, true);
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+                         broker_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    mosquitto_connect_v5_callback_set(m, &MqttConnector::on_connect_cb);
+    mosquitto_message_v5_callback_set(m, &MqttConnector::on_message_cb);
+    mosquitto_subscribe_v5_callback_set(m, &MqttConnector::on_subscribe_cb);
+    mosquitto_log_callback_set(m, &MqttConnector::on_log_cb);
+
+    const bool tls = broker_.tls.value_or(false);
+    if (tls) {
+        const char* ca_file = broker_.ca_file.empty() ? nullptr : broker_.ca_file.c_str();
+        const char* ca_path = broker_.ca_path.empty() ? nullptr : broker_.ca_path.c_str();
+        if (!ca_file && !ca_path) mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        const char* cert = broker_.cert_file.empty() ? nullptr : broker_.cert_file.c_str();
+        const char* key = broker_.key_file.empty() ? nullptr : broker_.key_file.c_str();
+        if (ca_file || ca_path || cert) {
+            if (int rc = mosquitto_tls_set(m, ca_file, ca_path, cert, key, nullptr);
+                rc != MOSQ_ERR_SUCCESS)
+                throw std::runtime_error(
+                    fmt::format("connector {}: TLS files of broker {} rejected: {}", config_.name,
+                                broker_.name, mosq_error(rc)));
+        }
+        // Verify the peer, TLS 1.2 or newer.
+        if (int rc = mosquitto_tls_opts_set(m, 1, "tlsv1.2", nullptr); rc != MOSQ_ERR_SUCCESS)
+            throw std::runtime_error(fmt::format("connector {}: TLS options rejected: {}",
+                                                 config_.name, mosq_error(rc)));
+        mosquitto_tls_insecure_set(m, broker_.tls_insecure);
+    }
+    if (!broker_.username.empty()) {
+        if (!broker_.password_file.empty()) password_ = read_secret_file(broker_.password_file);
+        mosquitto_username_pw_set(m, broker_.username.c_str(),
+                                  broker_.password_file.empty() ? nullptr : password_.c_str());
+    }
+    health_.state = ConnectorState::starting;
+}
+
+MqttConnector::~MqttConnector() {
+    stop();
+}
+
+void MqttConnector::start() {
+    if (thread_.joinable()) return;
+    if (broker_.tls_insecure)
+        spdlog::warn(
+            "{}: TLS certificate and host name verification are OFF for broker {} (tls_insecure)",
+            config_.name, broker_.name);
+    thread_ = std::thread([this] { run(); });
+}
+
+void MqttConnector::stop() {
+    stop_requested_ = true;
+    if (thread_.joinable()) thread_.join();
+    set_state(ConnectorState::stopped, "stopped");
+}
+
+Health MqttConnector::health() const {
+    std::lock_guard lk(mu_);
+    return health_;
+}
+
+void MqttConnector::set_state(ConnectorState s, std::string detail) {
+    std::lock_guard lk(mu_);
+    health_.state = s;
+    health_.detail = std::move(detail);
+}
+
+milliseconds MqttConnector::next_backoff() {
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    const auto base = std::min<std::int64_t>(60000, 1000LL << std::min(failures_, 6));
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    ++failures_;
+    return milliseconds(static_cast<std::int64_t>(static_cast<double>(base) * jitter(rng)));
+}
+
+void MqttConnector::run() {
+    bool first = true;
+    while (!stop_requested_) {
+        if (connect()) {
+            first = false;
+            session();
+            if (stop_requested_) break;
+            {
+                std::lock_guard lk(mu_);
+                health_.reconnects++;
+            }
+        } else if (first) {
+            first = false;
+        }
+        const auto wait = next_backoff();
+        set_state(ConnectorState::reconnecting,
+                  fmt::format("reconnecting to {}:{} in {} ms", broker_.host, broker_.port,
+                              wait.count()));
+        spdlog::info("{}: reconnecting to {}:{} in {} ms", config_.name, broker_.host, broker_.port,
+                     wait.count());
+        const auto until = steady_clock::now() + wait;
+        while (!stop_requested_ && steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+    }
+}
+
+bool MqttConnector::connect() {
+    connected_ = false;
+    session_lost_ = false;
+    const int rc = mosquitto_connect(mosq_.get(), broker_.host.c_str(), broker_.port,
+                                     static_cast<int>(broker_.keepalive.count()));
+    if (rc != MOSQ_ERR_SUCCESS) {
+        const auto why = mosq_error(rc);
+        spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host, broker_.port,
+                     why);
+        set_state(ConnectorState::reconnecting, "connect failed: " + why);
+        return false;
+    }
+    return true;
+}
+
+bool MqttConnector::commit_staged() {
+    if (staged_.empty()) return true;
+    const std::size_t n = staged_.size();
+    const auto outcome = writer_.submit(std::move(staged_), true).get();
+    staged_ = Batch{};
+    if (!outcome.committed) {
+        spdlog::error(
+            "{}: commit of {} messages failed ({}); not acknowledging them, the broker will "
+            "redeliver",
+            config_.name, n, outcome.error);
+        return false;
+    }
+    return true;
+}
+
+void MqttConnector::session() {
+    mosquitto* m = mosq_.get();
+    last_misc_ = steady_clock::now();
+    auto lost = [&](int rc, const char* where) {
+        // Before CONNACK this is a failed connect (TLS verification happens here too).
+        if (!connected_)
+            spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host,
+                         broker_.port, mosq_error(rc));
+        else if (!stop_requested_)
+            spdlog::warn("{}: connection to {}:{} lost ({}: {})", config_.name, broker_.host,
+                         broker_.port, where, mosq_error(rc));
+        // Keep what was read: committing it loses nothing, the broker redelivers the
+        // unacknowledged.
+        commit_staged();
+    };
+    for (;;) {
+        // Everything read so far is committed before any queued packet (ack) may leave.
+        if (!commit_staged()) return;  // drop the connection unwritten: the broker redelivers
+        if (session_lost_) return;
+        const int sock = mosquitto_socket(m);
+        if (sock < 0) return;
+        if (stop_requested_) {
+            // Flush the acks of what was committed, then leave the session in place at the broker.
+            const auto deadline = steady_clock::now() + 5s;
+            while (mosquitto_want_write(m) && steady_clock::now() < deadline) {
+                pollfd p{sock, POLLOUT, 0};
+                if (::poll(&p, 1, 100) > 0 && mosquitto_loop_write(m, 1) != MOSQ_ERR_SUCCESS)
+                    return;
+            }
+            mosquitto_disconnect(m);
+            mosquitto_loop_write(m, 1);
+            return;
+        }
+        pollfd p{sock, static_cast<short>(POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0)), 0};
+        const int n = ::poll(&p, 1, static_cast<int>(kPollInterval.count()));
+        if (n < 0 && errno != EINTR) {
+            lost(MOSQ_ERR_ERRNO, "poll");
+            return;
+        }
+        if (n > 0 && (p.revents & POLLOUT)) {
+            if (int rc = mosquitto_loop_write(m, 1); rc != MOSQ_ERR_SUCCESS) {
+                lost(rc, "write");
+                return;
+            }
+        }
+        if (n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+            // Read what the socket holds; the callbacks stage messages.
+            for (;;) {
+                if (int rc = mosquitto_loop_read(m, 1); rc != MOSQ_ERR_SUCCESS) {
+                    lost(rc, "read");
+                    return;
+                }
+                if (session_lost_ || staged_.size() >= kMaxStagedMessages) break;
+                const int s = mosquitto_socket(m);
+                if (s < 0) break;
+                pollfd more{s, POLLIN, 0};
+                if (::poll(&more, 1, 0) <= 0) break;
+            }
+        }
+        if (steady_clock::now() - last_misc_ >= kMiscInterval) {
+            last_misc_ = steady_clock::now();
+            if (int rc = mosquitto_loop_misc(m); rc != MOSQ_ERR_SUCCESS) {
+                lost(rc, "keepalive");
+                return;
+            }
+        }
+    }
+}
+
+void MqttConnector::on_connect(int rc, int flags) {
+    if (rc != 0) {
+        const std::string why =
+            broker_.protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
+        spdlog::error("{}: broker {}:{} refused the connection: {}", config_.name, broker_.host,
+                      broker_.port, why);
+        set_state(ConnectorState::reconnecting, "refused: " + why);
+        session_lost_ = true;
+        return;
+    }
+    connected_ = true;
+    failures_ = 0;
+    const bool session_present = (flags & 1) != 0;
+    spdlog::info("{}: connected to {}:{} as {} (session {})", config_.name, broker_.host,
+                 broker_.port, config_.client_id, session_present ? "resumed" : "new");
+    set_state(ConnectorState::running,
+              fmt::format("connected to {}:{}", broker_.host, broker_.port));
+    if (session_present && !config_.clean_session) return;  // the broker kept our subscriptions
+    std::vector<char*> topics;
+    for (auto& t : config_.topics) topics.push_back(t.data());
+    const int src =
+        mosquitto_subscribe_multiple(mosq_.get(), nullptr, static_cast<int>(topics.size()),
+                                     topics.data(), config_.qos, 0, nullptr);
+    if (src != MOSQ_ERR_SUCCESS) {
+        spdlog::error("{}: cannot subscribe: {}", config_.name, mosq_error(src));
+        session_lost_ = true;
+    }
+}
+
+void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_property* props) {
+    Envelope env;
+    env.raw.source = config_.name;
+    env.raw.topic = msg->topic ? msg->topic : "";
+    env.raw.received_at = now_ms();
+    const auto len = static_cast<std::size_t>(std::max(msg->payloadlen, 0));
+    env.raw.payload.assign(static_cast<const char*>(msg->payload), len);
+    if (props) {
+        char* ct = nullptr;
+        if (mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, &ct, false) && ct) {
+            env.raw.content_type = ct;
+            std::free(ct);
+        }
+    }
+    if (len > config_.max_payload) {
+        env.result = DecodeResult::rejected(
+            RejectCode::oversized,
+            fmt::format("{} bytes, the limit (max_payload) is {}", len, config_.max_payload));
+    } else {
+        env.result = decoder_->decode(env.raw);
+    }
+    decoder_->redact(env.raw);
+    {
+        std::lock_guard lk(mu_);
+        health_.messages++;
+        if (env.result.reject) health_.rejected++;
+    }
+    staged_.push_back(std::move(env));
+}
+
+void MqttConnector::on_connect_cb(mosquitto*, void* self, int rc, int flags,
+                                  const mosquitto_property*) {
+    static_cast<MqttConnector*>(self)->on_connect(rc, flags);
+}
+
+void MqttConnector::on_message_cb(mosquitto*, void* self, const mosquitto_message* msg,
+                                  const mosquitto_property* props) {
+    static_cast<MqttConnector*>(self)->on_message(msg, props);
+}
+
+void MqttConnector::on_subscribe_cb(mosquitto*, void* self, int, int qos_count, const int* granted,
+                                    const mosquitto_property*) {
+    auto* c = static_cast<MqttConnector*>(self);
+    for (int i = 0; i < qos_count; ++i) {
+        const auto idx = static_cast<std::size_t>(i);
+        const std::string topic = idx < c->config_.topics.size() ? c->config_.topics[idx] : "?";
+        if (granted[i] >= 0x80)
+            spdlog::error("{}: the broker refused the subscription to {} (code {})",
+                          c->config_.name, topic, granted[i]);
+        else if (granted[i] < c->config_.qos)
+            spdlog::warn("{}: subscription to {} granted at QoS {} instead of {}", c->config_.name,
+                         topic, granted[i], c->config_.qos);
+        else
+            spdlog::debug("{}: subscribed to {} at QoS {}", c->config_.name, topic, granted[i]);
+    }
+}
+
+void MqttConnector::on_log_cb(mosquitto*, void* self, int level, const char* text) {
+    auto* c = static_cast<MqttConnector*>(self);
+    if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
+        spdlog::debug("{}: libmosquitto: {}", c->config_.name, text);
+    else
+        spdlog::trace("{}: libmosquitto: {}", c->config_.name, text);
+}
+
+}  // namespace mb

@@ -1,0 +1,90 @@
+// MqttConnector: one MQTT client session (libmosquitto) feeding one decoder.
+//
+// Thread: one, owned; start() returns at once, stop() joins. The connector
+// runs its own I/O loop instead of mosquitto_loop*(): the library is put in
+// threaded mode so acknowledgements (PUBACK) wait in its queue; the loop
+// reads everything the socket has (messages are decoded and staged), hands the
+// staged batch to the writer, waits for the commit, and only then lets the
+// queued packets out. So a QoS 1 message is never acknowledged before its
+// readings or its rejection are committed (DESIGN.md §7): a crash at any point
+// loses nothing, the broker redelivers and deduplication absorbs it.
+// QoS 2 subscriptions cannot be made loss-free this way (the library sends
+// PUBREC before the application sees the payload); the config warns.
+//
+// Back-pressure: while the writer's queue is full the commit blocks, the
+// loop stops reading and the broker holds the messages.
+// Sessions: clean_session = false and a fixed client id by default, so the
+// broker queues messages while the daemon is away; subscriptions are sent
+// again only when the broker reports no session. Never unsubscribes.
+// Reconnects: exponential backoff (1 s doubling to 60 s) with ±20 % jitter,
+// each one logged and counted.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "connectors/connector.h"
+#include "connectors/mosquitto_handle.h"
+#include "daemon/config.h"
+#include "normalize/decoder.h"
+#include "storage/envelope.h"
+
+namespace mb {
+
+class Writer;
+
+class MqttConnector final : public Connector {
+  public:
+    MqttConnector(Writer& writer, const ConnectorConfig& config, const BrokerConfig& broker,
+                  std::unique_ptr<Decoder> decoder);
+    ~MqttConnector() override;
+
+    void start() override;
+    void stop() override;
+    Health health() const override;
+    const std::string& name() const override { return config_.name; }
+
+  private:
+    void run();
+    // Connects (blocking TCP/TLS); false when it failed (logged).
+    bool connect();
+    // One connected session; returns when the connection is lost or stop was asked.
+    void session();
+    // Commits what on_message staged; false when the commit failed (acks must not leave).
+    bool commit_staged();
+    void on_connect(int rc, int flags);
+    void on_message(const mosquitto_message* msg, const mosquitto_property* props);
+    void set_state(ConnectorState s, std::string detail);
+    std::chrono::milliseconds next_backoff();
+
+    static void on_connect_cb(mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
+    static void on_message_cb(mosquitto*, void* self, const mosquitto_message* msg,
+                              const mosquitto_property* props);
+    static void on_subscribe_cb(mosquitto*, void* self, int mid, int qos_count, const int* granted,
+                                const mosquitto_property*);
+    static void on_log_cb(mosquitto*, void* self, int level, const char* text);
+
+    Writer& writer_;
+    ConnectorConfig config_;
+    BrokerConfig broker_;
+    std::unique_ptr<Decoder> decoder_;
+    MosquittoHandle mosq_;
+    std::string password_;
+
+    Batch staged_;
+    std::atomic<bool> stop_requested_{false};
+    bool connected_ = false;     // CONNACK accepted in this session
+    bool session_lost_ = false;  // set by callbacks to end the session
+    int failures_ = 0;           // consecutive failed connects, for backoff
+    std::chrono::steady_clock::time_point last_misc_{};
+
+    mutable std::mutex mu_;
+    Health health_;
+    std::thread thread_;
+};
+
+}  // namespace mb

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan+UBSan) and runs each for SECONDS
+# (default 60) on its corpus in tests/fuzz/corpus/<name>/, which grows with
+# what the fuzzer finds. A crash leaves crash-* in build/fuzz/artifacts/ and
+# fails the script; turn each into a regression test.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+seconds=${1:-60}
+shift || true
+CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMB_FUZZ=ON -DMB_TESTS=OFF >/dev/null
+cmake --build build/fuzz -j "$(nproc)"
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  mapfile -t targets < <(cd build/fuzz/tests/fuzz && ls fuzz_* | sort)
+fi
+mkdir -p build/fuzz/artifacts
+for t in "${targets[@]}"; do
+  name=${t#fuzz_}
+  corpus=tests/fuzz/corpus/$name
+  mkdir -p "$corpus"
+  echo "== $t for ${seconds}s (corpus $corpus)"
+  dict=()
+  [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
+  build/fuzz/tests/fuzz/"$t" "$corpus" "${dict[@]}" -max_total_time="$seconds" -max_len=65536 \
+    -artifact_prefix=build/fuzz/artifacts/"$name"- -print_final_stats=1 2>&1 | tail -12
+done

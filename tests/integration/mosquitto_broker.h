@@ -1,0 +1,45 @@
+// A real mosquitto broker for a test: its own config, port, persistence file
+// and log in a temporary directory. Restartable on the same port with the
+// same persistence (to test broker restarts).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "tests/integration/process.h"
+
+namespace mb::test {
+
+struct BrokerTls {
+    std::filesystem::path ca_file, cert_file, key_file;
+};
+
+class MosquittoBroker {
+  public:
+    explicit MosquittoBroker(std::filesystem::path dir,
+                             std::optional<BrokerTls> tls = std::nullopt);
+    ~MosquittoBroker();
+
+    void start();
+    void stop();  // SIGTERM: mosquitto saves its persistence file
+    void kill();  // SIGKILL
+    std::uint16_t port() const { return port_; }
+    std::string log() const;
+
+  private:
+    std::filesystem::path dir_;
+    std::optional<BrokerTls> tls_;
+    std::uint16_t port_;
+    std::unique_ptr<Process> process_;
+};
+
+std::uint16_t free_port();
+bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout);
+
+// A certificate authority and a server certificate for `host_name` made with
+// openssl in `dir` (ca.pem, server.pem, server.key).
+BrokerTls make_test_pki(const std::filesystem::path& dir, const std::string& name,
+                        const std::string& host_name);
+
+}  // namespace mb::test
