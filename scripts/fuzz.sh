@@ -4,6 +4,8 @@
 # what the fuzzer finds. A crash leaves crash-* in build/fuzz/artifacts/ and
 # fails the script; turn each into a regression test.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
+# With MB_FUZZ_READONLY=1 (CI) the corpus in the repository is only read; what
+# the fuzzer finds goes to a temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -23,6 +25,11 @@ for t in "${targets[@]}"; do
   echo "== $t for ${seconds}s (corpus $corpus)"
   dict=()
   [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
-  build/fuzz/tests/fuzz/"$t" "$corpus" "${dict[@]}" -max_total_time="$seconds" -max_len=65536 \
+  dirs=("$corpus")
+  if [[ ${MB_FUZZ_READONLY:-0} == 1 ]]; then
+    scratch=$(mktemp -d)
+    dirs=("$scratch" "$corpus")
+  fi
+  build/fuzz/tests/fuzz/"$t" "${dirs[@]}" "${dict[@]}" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -artifact_prefix=build/fuzz/artifacts/"$name"- -print_final_stats=1 2>&1 | tail -12
 done

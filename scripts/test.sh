@@ -30,6 +30,9 @@ build build/asan "address,undefined" Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan -j "$jobs" --timeout 600 -LE systemd
 
+echo "== fuzz targets, briefly on their seed corpus (scripts/fuzz.sh runs them longer)"
+MB_FUZZ_READONLY=1 bash scripts/fuzz.sh "${MB_FUZZ_SECONDS:-20}"
+
 echo "== ThreadSanitizer build"
 build build/tsan "thread" Debug
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

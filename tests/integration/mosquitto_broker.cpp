@@ -52,12 +52,13 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout) {
     return false;
 }
 
-MosquittoBroker::MosquittoBroker(std::filesystem::path dir, std::optional<BrokerTls> tls)
+MosquittoBroker::MosquittoBroker(std::filesystem::path dir, std::optional<BrokerTls> tls,
+                                 std::string extra_conf)
     : dir_(std::move(dir)), tls_(std::move(tls)), port_(free_port()) {
     std::filesystem::create_directories(dir_);
     std::string conf = fmt::format(
         "listener {} 127.0.0.1\n"
-        "allow_anonymous true\n"
+        "{}"
         "persistence true\n"
         "persistence_location {}/\n"
         "autosave_interval 1\n"
@@ -69,7 +70,8 @@ MosquittoBroker::MosquittoBroker(std::filesystem::path dir, std::optional<Broker
         // Started as root, mosquitto would drop to its own user, which cannot read the test's 0700
         // files.
         "user {}\n",
-        port_, dir_.string(), dir_.string(), current_user());
+        port_, extra_conf.empty() ? "allow_anonymous true\n" : extra_conf, dir_.string(),
+        dir_.string(), current_user());
     if (tls_)
         conf +=
             fmt::format("cafile {}\ncertfile {}\nkeyfile {}\ntls_version tlsv1.2\n",

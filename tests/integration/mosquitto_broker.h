@@ -17,8 +17,9 @@ struct BrokerTls {
 
 class MosquittoBroker {
   public:
-    explicit MosquittoBroker(std::filesystem::path dir,
-                             std::optional<BrokerTls> tls = std::nullopt);
+    // `extra_conf`: more mosquitto.conf lines (e.g. password_file, allow_anonymous false).
+    explicit MosquittoBroker(std::filesystem::path dir, std::optional<BrokerTls> tls = std::nullopt,
+                             std::string extra_conf = "");
     ~MosquittoBroker();
 
     void start();

@@ -247,3 +247,54 @@ TEST_F(MqttTlsTest, WrongHostNameIsRefused) {
 
 }  // namespace
 }  // namespace mb::test
+
+namespace mb::test {
+namespace {
+
+class MqttAuthTest : public ::testing::Test {
+  protected:
+    MqttAuthTest() {
+        write_file(dir / "passwd", "");
+        const auto cmd = fmt::format("mosquitto_passwd -b '{}' bridge 's3cr3t-pw' >/dev/null 2>&1",
+                                     (dir / "passwd").string());
+        if (std::system(cmd.c_str()) != 0) throw std::runtime_error("mosquitto_passwd failed");
+        broker = std::make_unique<MosquittoBroker>(
+            dir / "broker", std::nullopt,
+            fmt::format("allow_anonymous false\npassword_file {}\n", (dir / "passwd").string()));
+    }
+    std::unique_ptr<Process> start(const std::string& password) {
+        write_file(dir / "pw.txt", password + "\n");
+        write_file(
+            dir / "auth.toml",
+            fmt::format(
+                "[storage]\npath = \"{}\"\n\n[brokers.auth]\nhost = \"127.0.0.1\"\nport = {}\n"
+                "username = \"bridge\"\npassword_file = \"{}\"\n\n[[connectors]]\nname = \"feed\"\n"
+                "type = \"canonical\"\nbroker = \"auth\"\ntopics = [\"meters/#\"]\n",
+                (dir / "auth.db").string(), broker->port(), (dir / "pw.txt").string()));
+        return std::make_unique<Process>(
+            std::vector<std::string>{MB_BINARY, "run", "-c", (dir / "auth.toml").string()},
+            dir.path());
+    }
+    TempDir dir;
+    std::unique_ptr<MosquittoBroker> broker;
+};
+
+TEST_F(MqttAuthTest, PasswordFromFileIsAcceptedAndNeverLogged) {
+    auto d = start("s3cr3t-pw");
+    EXPECT_TRUE(d->wait_for_log("connected to", 10s)) << d->stderr_text();
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait(20s), 0);
+    EXPECT_EQ(d->stderr_text().find("s3cr3t-pw"), std::string::npos);
+}
+
+TEST_F(MqttAuthTest, WrongPasswordIsRefusedWithTheBrokersReason) {
+    auto d = start("wrong-pw");
+    EXPECT_TRUE(d->wait_for_log("refused the connection", 10s)) << d->stderr_text();
+    EXPECT_NE(d->stderr_text().find("not authorised"), std::string::npos) << d->stderr_text();
+    EXPECT_EQ(d->stderr_text().find("wrong-pw"), std::string::npos);
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait(20s), 0);
+}
+
+}  // namespace
+}  // namespace mb::test
