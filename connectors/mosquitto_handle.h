@@ -1,11 +1,15 @@
-// RAII ownership of a libmosquitto client handle, and the library's one-time
-// global initialisation. A handle is used by the one connector thread that
-// owns it (threaded mode "external": we run the I/O loop ourselves).
+// RAII ownership of a libmosquitto client handle, and a client configured for
+// one broker of the configuration (protocol, TLS, credentials). A handle is
+// used by one thread at a time.
 #pragma once
 
 #include <mosquitto.h>
 
+#include <chrono>
 #include <memory>
+#include <string>
+
+#include "daemon/config.h"
 
 namespace mb {
 
@@ -17,5 +21,23 @@ using MosquittoHandle = std::unique_ptr<mosquitto, MosquittoDeleter>;
 // mosquitto_lib_init() exactly once per process (it is not thread-safe);
 // cleanup is left to process exit because handles may outlive any owner.
 void ensure_mosquitto_initialised();
+
+// A client for `broker`: protocol version, TLS (verified, 1.2+, CA file/path
+// or the system store, client certificate), username and the password read
+// from password_file. Throws std::runtime_error starting with `who` (never
+// containing the password).
+MosquittoHandle make_mosquitto_client(const std::string& client_id, bool clean_session,
+                                      void* userdata, const BrokerConfig& broker,
+                                      const std::string& who);
+
+// libmosquitto's text for an error code (errno's for MOSQ_ERR_ERRNO).
+std::string mosquitto_error_text(int rc);
+
+// Connects, publishes one message, waits until the broker acknowledged it
+// (QoS 1/2) or it was written (QoS 0), disconnects. For CLI verbs (downlinks).
+// Throws std::runtime_error on failure or after `timeout`.
+void publish_once(const BrokerConfig& broker, const std::string& client_id,
+                  const std::string& topic, const std::string& payload, int qos,
+                  std::chrono::milliseconds timeout);
 
 }  // namespace mb

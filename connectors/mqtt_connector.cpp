@@ -10,7 +10,6 @@
 #include <cstring>
 #include <random>
 
-#include "daemon/secret.h"
 #include "storage/writer.h"
 
 namespace mb {
@@ -29,61 +28,23 @@ std::int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string mosq_error(int rc) {
-    if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
-    return mosquitto_strerror(rc);
-}
-
 }  // namespace
-
-void ensure_mosquitto_initialised() {
-    static const int rc = mosquitto_lib_init();
-    if (rc != MOSQ_ERR_SUCCESS) throw std::runtime_error("mosquitto_lib_init failed");
-}
 
 MqttConnector::MqttConnector(Writer& writer, const ConnectorConfig& config,
                              const BrokerConfig& broker, std::unique_ptr<Decoder> decoder)
-    : writer_(writer), config_(config), broker_(broker), decoder_(std::move(decoder)) {
-    ensure_mosquitto_initialised();
-    mosq_.reset(mosquitto_new(config_.client_id.c_str(), config_.clean_session, this));
-    if (!mosq_)
-        throw std::runtime_error(fmt::format("connector {}: cannot create an MQTT client: {}",
-                                             config_.name, std::strerror(errno)));
+    : writer_(writer),
+      config_(config),
+      broker_(broker),
+      decoder_(std::move(decoder)),
+      mosq_(make_mosquitto_client(config_.client_id, config_.clean_session, this, broker_,
+                                  "connector " + config_.name)) {
     mosquitto* m = mosq_.get();
     // Our own loop decides when queued packets (acks) are written.
     mosquitto_threaded_set(m, true);
-    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
-                         broker_.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     mosquitto_connect_v5_callback_set(m, &MqttConnector::on_connect_cb);
     mosquitto_message_v5_callback_set(m, &MqttConnector::on_message_cb);
     mosquitto_subscribe_v5_callback_set(m, &MqttConnector::on_subscribe_cb);
     mosquitto_log_callback_set(m, &MqttConnector::on_log_cb);
-
-    const bool tls = broker_.tls.value_or(false);
-    if (tls) {
-        const char* ca_file = broker_.ca_file.empty() ? nullptr : broker_.ca_file.c_str();
-        const char* ca_path = broker_.ca_path.empty() ? nullptr : broker_.ca_path.c_str();
-        if (!ca_file && !ca_path) mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-        const char* cert = broker_.cert_file.empty() ? nullptr : broker_.cert_file.c_str();
-        const char* key = broker_.key_file.empty() ? nullptr : broker_.key_file.c_str();
-        if (ca_file || ca_path || cert) {
-            if (int rc = mosquitto_tls_set(m, ca_file, ca_path, cert, key, nullptr);
-                rc != MOSQ_ERR_SUCCESS)
-                throw std::runtime_error(
-                    fmt::format("connector {}: TLS files of broker {} rejected: {}", config_.name,
-                                broker_.name, mosq_error(rc)));
-        }
-        // Verify the peer, TLS 1.2 or newer.
-        if (int rc = mosquitto_tls_opts_set(m, 1, "tlsv1.2", nullptr); rc != MOSQ_ERR_SUCCESS)
-            throw std::runtime_error(fmt::format("connector {}: TLS options rejected: {}",
-                                                 config_.name, mosq_error(rc)));
-        mosquitto_tls_insecure_set(m, broker_.tls_insecure);
-    }
-    if (!broker_.username.empty()) {
-        if (!broker_.password_file.empty()) password_ = read_secret_file(broker_.password_file);
-        mosquitto_username_pw_set(m, broker_.username.c_str(),
-                                  broker_.password_file.empty() ? nullptr : password_.c_str());
-    }
     health_.state = ConnectorState::starting;
 }
 
@@ -156,7 +117,7 @@ bool MqttConnector::connect() {
     const int rc = mosquitto_connect(mosq_.get(), broker_.host.c_str(), broker_.port,
                                      static_cast<int>(broker_.keepalive.count()));
     if (rc != MOSQ_ERR_SUCCESS) {
-        const auto why = mosq_error(rc);
+        const auto why = mosquitto_error_text(rc);
         spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host, broker_.port,
                      why);
         set_state(ConnectorState::reconnecting, "connect failed: " + why);
@@ -187,10 +148,10 @@ void MqttConnector::session() {
         // Before CONNACK this is a failed connect (TLS verification happens here too).
         if (!connected_)
             spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host,
-                         broker_.port, mosq_error(rc));
+                         broker_.port, mosquitto_error_text(rc));
         else if (!stop_requested_)
             spdlog::warn("{}: connection to {}:{} lost ({}: {})", config_.name, broker_.host,
-                         broker_.port, where, mosq_error(rc));
+                         broker_.port, where, mosquitto_error_text(rc));
         // Keep what was read: committing it loses nothing, the broker redelivers the
         // unacknowledged.
         commit_staged();
@@ -273,7 +234,7 @@ void MqttConnector::on_connect(int rc, int flags) {
         mosquitto_subscribe_multiple(mosq_.get(), nullptr, static_cast<int>(topics.size()),
                                      topics.data(), config_.qos, 0, nullptr);
     if (src != MOSQ_ERR_SUCCESS) {
-        spdlog::error("{}: cannot subscribe: {}", config_.name, mosq_error(src));
+        spdlog::error("{}: cannot subscribe: {}", config_.name, mosquitto_error_text(src));
         session_lost_ = true;
     }
 }

@@ -73,7 +73,6 @@ class MqttConnector final : public Connector {
     BrokerConfig broker_;
     std::unique_ptr<Decoder> decoder_;
     MosquittoHandle mosq_;
-    std::string password_;
 
     Batch staged_;
     std::atomic<bool> stop_requested_{false};
