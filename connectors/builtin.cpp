@@ -3,6 +3,7 @@
 #include "connectors/canonical_type.h"
 #include "connectors/registry.h"
 #include "connectors/spool_connector.h"
+#include "connectors/voltaware_type.h"
 
 namespace mb {
 
@@ -10,6 +11,7 @@ namespace mb {
 void register_builtin_connectors(ConnectorRegistry& registry) {
     register_spool_connector(registry);
     register_canonical(registry);
+    register_voltaware(registry);
 }
 
 }  // namespace mb
