@@ -1,0 +1,135 @@
+// Every vendor type end to end: the vendor's own message formats published
+// with a real MQTT client at the vendor's QoS to a real mosquitto, ingested by
+// the real binary, asserted row by row in the contract views.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "storage/query.h"
+#include "tests/integration/mosquitto_broker.h"
+#include "tests/integration/mqtt_publisher.h"
+#include "tests/integration/process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mb::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::string fixture(const std::string& vendor, const std::string& name) {
+    return read_file(fs::path(MB_SOURCE_DIR) / "tests" / "fixtures" / vendor / name);
+}
+
+// Rows of a query on the views, each row's columns joined by '|'.
+std::vector<std::string> rows(const fs::path& db, const std::string& sql) {
+    std::vector<std::string> out;
+    if (!fs::exists(db)) return out;
+    auto ro = open_read_only(db);
+    sql::Stmt st(ro, sql);
+    while (st.step()) {
+        std::string r;
+        for (int i = 0; i < st.column_count(); ++i) {
+            if (i) r += '|';
+            r += st.column_is_null(i) ? "NULL" : std::string(st.column_text(i));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::int64_t count(const fs::path& db, const std::string& sql) {
+    auto r = rows(db, sql);
+    return r.empty() ? -1 : std::stoll(r[0]);
+}
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(25ms);
+    }
+    return cond();
+}
+
+class VendorTest : public ::testing::Test {
+  protected:
+    // `connectors`: the [[connectors]] tables (broker "local" is defined here).
+    void start(const std::string& connectors) {
+        write_file(
+            dir / "mb.toml",
+            fmt::format(
+                "[storage]\npath = \"{}\"\nsynchronous = \"normal\"\n\n[brokers.local]\nhost = "
+                "\"127.0.0.1\"\nport = {}\nprotocol = \"5\"\n\n{}",
+                db().string(), broker.port(), connectors));
+        daemon = std::make_unique<Process>(
+            std::vector<std::string>{MB_BINARY, "run", "-c", (dir / "mb.toml").string()},
+            dir.path());
+        ASSERT_TRUE(daemon->wait_for_log("connected to", 10s)) << daemon->stderr_text();
+        // Subscriptions go out right after CONNACK; give the SUBACK a moment.
+        std::this_thread::sleep_for(200ms);
+    }
+    void stop() {
+        daemon->signal(SIGTERM);
+        EXPECT_EQ(daemon->wait(20s), 0) << daemon->stderr_text();
+    }
+    fs::path db() const { return dir / "mb.db"; }
+    std::int64_t messages() {
+        return count(db(), "SELECT coalesce(sum(messages), 0) FROM source_stats");
+    }
+
+    TempDir dir;
+    MosquittoBroker broker{dir / "broker"};
+    std::unique_ptr<Process> daemon;
+};
+
+TEST_F(VendorTest, VoltawareDaysAtQos2AreStoredOnceAndMalformedOnesExplained) {
+    start(
+        "[[connectors]]\nname = \"voltaware\"\ntype = \"voltaware\"\nbroker = \"local\"\n"
+        "topics = [\"voltaware/readings\"]\n");
+    MqttPublisher pub(broker.port());
+    pub.publish("voltaware/readings", fixture("voltaware", "day_15min.json"), 2);
+    pub.publish("voltaware/readings", fixture("voltaware", "day_30min.json"), 2);
+    pub.publish("voltaware/readings", fixture("voltaware", "document_example.json"), 2);
+    pub.publish("voltaware/readings", fixture("voltaware", "reject_invalid_frequency_20.json"), 2);
+    ASSERT_TRUE(pub.wait_all_acked(20s));
+    ASSERT_TRUE(eventually([&] { return messages() == 4; })) << daemon->stderr_text();
+
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM readings_v WHERE source = 'voltaware'"), 96 + 48);
+    const auto first = rows(db(), "SELECT * FROM readings_v ORDER BY ts_start, ts_end LIMIT 2");
+    ASSERT_EQ(first.size(), 2u);
+    EXPECT_EQ(
+        first[0],
+        "voltaware|6ede44a4-ea21-4c17-b5c4-37eb3875e554|electricity.energy.consumption|Wh|interval|"
+        "2022-03-01T00:00:00.000Z|2022-03-01T00:15:00.000Z|1.0|" +
+            first[0].substr(first[0].rfind('|') + 1));
+    // The 30-minute day: 48 half-hours ending at the next UTC midnight.
+    EXPECT_EQ(rows(db(),
+                   "SELECT count(*), min(ts_start), max(ts_end) FROM readings_v WHERE ts_start "
+                   "LIKE '2023-11-21T%'"),
+              std::vector<std::string>{"48|2023-11-21T00:00:00.000Z|2023-11-22T00:00:00.000Z"});
+    const auto rejected =
+        rows(db(), "SELECT topic, reason FROM rejected_v ORDER BY received_at, reason");
+    ASSERT_EQ(rejected.size(), 2u);
+    std::string all = rejected[0] + "\n" + rejected[1];
+    EXPECT_NE(all.find("voltaware/readings|malformed: not valid JSON at electricReadings[1]"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("voltaware/readings|invalid_value: dataFrequencyMins 20 not in {15,30,60}"),
+              std::string::npos)
+        << all;
+
+    // A resent day: no new row, 96 duplicates.
+    pub.publish("voltaware/readings", fixture("voltaware", "day_15min.json"), 2);
+    ASSERT_TRUE(pub.wait_all_acked(20s));
+    ASSERT_TRUE(eventually([&] { return messages() == 5; }));
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM readings_v"), 96 + 48);
+    EXPECT_EQ(count(db(), "SELECT duplicates FROM source_stats WHERE source = 'voltaware'"), 96);
+    stop();
+}
+
+}  // namespace
+}  // namespace mb::test
