@@ -1,5 +1,6 @@
 #include "connectors/builtin.h"
 
+#include "connectors/akenza_type.h"
 #include "connectors/canonical_type.h"
 #include "connectors/registry.h"
 #include "connectors/spool_connector.h"
@@ -12,6 +13,7 @@ void register_builtin_connectors(ConnectorRegistry& registry) {
     register_spool_connector(registry);
     register_canonical(registry);
     register_voltaware(registry);
+    register_akenza(registry);
 }
 
 }  // namespace mb

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "connectors/akenza_type.h"
 #include "connectors/registry.h"
 #include "daemon/app.h"
 #include "daemon/config.h"
@@ -182,6 +183,24 @@ int cmd_rejected(const std::string& file, const std::optional<std::string>& sour
     });
 }
 
+struct DownlinkArgs {
+    std::string connector, device, topic, payload;
+    int qos = 1;
+};
+
+int cmd_akenza_downlink(const std::string& file, const DownlinkArgs& a) {
+    auto cfg = load_or_report(file);
+    if (!cfg) return kExitConfig;
+    try {
+        publish_akenza_downlink(*cfg, a.connector, a.device, a.topic, a.payload, a.qos);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "akenza-downlink: {}\n", e.what());
+        return kExitFailure;
+    }
+    fmt::print("published {} bytes to /down/***/id/{}/{} (QoS {})\n", a.payload.size(), a.device, a.topic, a.qos);
+    return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -230,6 +249,16 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"table", "csv", "json"}))
         ->capture_default_str();
 
+    DownlinkArgs dl;
+    auto* downlink = cli.add_subcommand("akenza-downlink",
+                                        "publish a downlink to an akenza device: /down/<secret>/id/<device>/<topic>");
+    add_config(downlink);
+    downlink->add_option("--connector", dl.connector, "the akenza connector (its broker and secret)")->required();
+    downlink->add_option("--device", dl.device, "device id")->required();
+    downlink->add_option("--topic", dl.topic, "downlink topic (levels separated by '/')")->required();
+    downlink->add_option("--payload", dl.payload, "message body")->required();
+    downlink->add_option("--qos", dl.qos, "0, 1 or 2")->check(CLI::Range(0, 2))->capture_default_str();
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -242,6 +271,7 @@ int main(int argc, char** argv) {
         if (*query) return cmd_query(config, q);
         if (*stats) return cmd_stats(config, stats_format);
         if (*rejected) return cmd_rejected(config, rej_source, rej_limit, rej_format);
+        if (*downlink) return cmd_akenza_downlink(config, dl);
     } catch (const std::exception& e) {
         fmt::print(stderr, "meterbridge: {}\n", e.what());
         return kExitFailure;

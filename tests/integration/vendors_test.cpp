@@ -131,5 +131,98 @@ TEST_F(VendorTest, VoltawareDaysAtQos2AreStoredOnceAndMalformedOnesExplained) {
     stop();
 }
 
+TEST_F(VendorTest, AkenzaUplinksAreAuthenticatedMappedAndTheirSecretNeverStored) {
+    const std::string secret = "s3cr3t-uplink-key";
+    write_file(dir / "akenza.secret", secret + "\n");
+    start(fmt::format(R"([[connectors]]
+name = "akenza"
+type = "akenza"
+broker = "local"
+topics = ["/up/+/id/#"]
+secret_file = "{}"
+
+[[connectors.mappings]]
+pointer = "/foo"
+state_key = "foo"
+
+[[connectors.mappings]]
+pointer = "/energy"
+quantity = "electricity.energy.consumption.index"
+scale = 1000
+timestamp = "/time"
+
+[[connectors.mappings]]
+data_topic = "power"
+pointer = ""
+quantity = "register.power"
+unit = "W"
+)",
+                      (dir / "akenza.secret").string()));
+    MqttPublisher pub(broker.port(), "akenza-device", 5);
+    // The document's example payload, on the document's uplink topic shape.
+    pub.publish("/up/" + secret + "/id/dev-1", fixture("akenza", "doc_payload_foo_bar.json"), 1);
+    pub.publish("/up/" + secret + "/id/dev-1", R"({"energy": 1.5, "time": "2024-03-01T10:00:00Z"})",
+                1);
+    pub.publish("/up/" + secret + "/id/dev-1/power", "230.5", 1, "text/plain");
+    pub.publish("/up/" + secret + "/id/dev-1", fixture("akenza", "doc_payload.xml"), 1,
+                "application/xml");
+    pub.publish("/up/wrong-secret-value/id/dev-1", R"({"energy": 2})", 1);
+    pub.publish(
+        "/up/" + secret + "/id/dev-1",
+        R"({"energy": 3, "time": "2024-03-01T11:00:00Z", "note": ")" + secret + R"(", "x": 12x})",
+        1);
+    ASSERT_TRUE(pub.wait_all_acked(20s));
+    ASSERT_TRUE(eventually([&] { return messages() == 6; })) << daemon->stderr_text();
+
+    EXPECT_EQ(rows(db(), "SELECT source, meter, key, value FROM states_v"),
+              std::vector<std::string>{"akenza|dev-1|foo|bar"});
+    EXPECT_EQ(rows(db(),
+                   "SELECT meter, quantity, unit, kind, ts_start, ts_end, value FROM readings_v "
+                   "WHERE quantity "
+                   "LIKE 'electricity%'"),
+              std::vector<std::string>{"dev-1|electricity.energy.consumption.index|Wh|cumulative|"
+                                       "2024-03-01T10:00:00.000Z|2024-03-01T10:00:00.000Z|1500.0"});
+    EXPECT_EQ(rows(db(),
+                   "SELECT meter, quantity, unit, kind, value FROM readings_v WHERE quantity = "
+                   "'register.power'"),
+              std::vector<std::string>{"dev-1|register.power|W|instant|230.5"});
+    const auto rejected = rows(db(), "SELECT topic, reason FROM rejected_v ORDER BY received_at");
+    ASSERT_EQ(rejected.size(), 3u);
+    EXPECT_EQ(rejected[0].substr(0, rejected[0].find('|')), "/up/***/id/dev-1");
+    EXPECT_NE(rejected[0].find("unsupported_content_type"), std::string::npos) << rejected[0];
+    EXPECT_EQ(rejected[1].substr(0, rejected[1].find('|')), "/up/***/id/dev-1");
+    EXPECT_NE(rejected[1].find("|unauthorized"), std::string::npos) << rejected[1];
+    EXPECT_NE(rejected[2].find("|malformed"), std::string::npos) << rejected[2];
+    // No stored topic, payload or reason holds the secret (nor the wrong one).
+    for (const std::string& value : {secret, std::string("wrong-secret-value")})
+        EXPECT_EQ(count(db(), "SELECT count(*) FROM messages WHERE instr(topic, '" + value +
+                                  "') OR instr(CAST(payload AS TEXT), '" + value +
+                                  "') OR instr(reason, '" + value + "')"),
+                  0)
+            << value;
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM messages WHERE CAST(payload AS TEXT) LIKE '%***%'"),
+              1);
+
+    // A downlink from the CLI reaches a real subscriber on /down/<secret>/id/<device>/<topic>.
+    Process sub({"/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()),
+                 "-t", "/down/#", "-C", "1", "-v", "-W", "15"},
+                dir.path());
+    std::this_thread::sleep_for(300ms);
+    auto r = run_binary({MB_BINARY, "akenza-downlink", "-c", (dir / "mb.toml").string(),
+                         "--connector", "akenza", "--device", "dev-1", "--topic", "config/interval",
+                         "--payload", R"({"interval":15})"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find(secret), std::string::npos) << r.out;
+    ASSERT_EQ(sub.wait(15s), 0) << sub.stderr_text();
+    EXPECT_EQ(sub.stdout_text(),
+              "/down/" + secret + "/id/dev-1/config/interval {\"interval\":15}\n");
+
+    r = run_binary({MB_BINARY, "akenza-downlink", "-c", (dir / "mb.toml").string(), "--connector",
+                    "akenza", "--device", "dev+1", "--topic", "x", "--payload", "{}"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("cannot build a downlink topic"), std::string::npos) << r.err;
+    stop();
+}
+
 }  // namespace
 }  // namespace mb::test
