@@ -1,5 +1,6 @@
 #include "connectors/builtin.h"
 
+#include "connectors/ainsite_type.h"
 #include "connectors/akenza_type.h"
 #include "connectors/canonical_type.h"
 #include "connectors/registry.h"
@@ -14,6 +15,7 @@ void register_builtin_connectors(ConnectorRegistry& registry) {
     register_canonical(registry);
     register_voltaware(registry);
     register_akenza(registry);
+    register_ainsite(registry);
 }
 
 }  // namespace mb

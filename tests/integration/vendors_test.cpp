@@ -224,5 +224,79 @@ unit = "W"
     stop();
 }
 
+TEST_F(VendorTest, AinsiteConsumerAndGatewayMessagesOfTheDocument) {
+    start(R"([[connectors]]
+name = "ainsite"
+type = "ainsite"
+broker = "local"
+topics = ["meters/outbound/cust-42/#"]
+
+[[connectors]]
+name = "gateways"
+type = "ainsite-gateway"
+broker = "local"
+[connectors.registers.10]
+quantity = "water.volume.index"
+scale = 0.001
+)");
+    MqttPublisher pub(broker.port());
+    // The document's v1 and v2 payloads at its QoS 1, on its topic shape.
+    pub.publish("meters/outbound/cust-42/sub-1/meter-7", fixture("ainsite", "consumer_doc_v1.json"),
+                1);
+    pub.publish("meters/outbound/cust-42/sub-1/meter-7", fixture("ainsite", "consumer_doc_v2.json"),
+                1);
+    pub.publish("meters/outbound/cust-42/sub-1/meter-7",
+                fixture("ainsite", "consumer_bad_version_3.json"), 1);
+    // The document's gateway topics with its bare-number payload.
+    auto topic = [](std::string t) { return t.substr(0, t.find_last_not_of("\n") + 1); };
+    pub.publish(topic(fixture("ainsite", "gateway_doc_topic_electrical.txt")),
+                fixture("ainsite", "gateway_doc_payload.txt"), 1);
+    pub.publish(topic(fixture("ainsite", "gateway_doc_topic_water.txt")),
+                fixture("ainsite", "gateway_doc_payload.txt"), 1);
+    pub.publish("gateways/generic/42/p/Steam/M1/2", "1", 1);
+    ASSERT_TRUE(pub.wait_all_acked(20s));
+    ASSERT_TRUE(eventually([&] { return messages() == 6; })) << daemon->stderr_text();
+
+    EXPECT_EQ(
+        rows(db(),
+             "SELECT meter, quantity, unit, kind, ts_start, ts_end, value FROM readings_v WHERE "
+             "source = "
+             "'ainsite' ORDER BY quantity"),
+        (std::vector<std::string>{
+            "meter-7|electricity.energy.consumption.index|Wh|cumulative|2023-01-01T12:34:56.789Z|"
+            "2023-01-01T12:34:56.789Z|123456.0",
+            "meter-7|register.12||interval|2023-01-01T12:00:00.000Z|2023-01-01T12:01:00.000Z|123."
+            "456"}));
+    EXPECT_EQ(rows(db(),
+                   "SELECT meter, quantity, unit, kind, value, ts_start = received_at FROM "
+                   "readings_v WHERE "
+                   "source = 'gateways' ORDER BY quantity"),
+              (std::vector<std::string>{
+                  "MAIN_SUPPLY|electricity.energy.consumption.index|Wh|cumulative|123456.0|1",
+                  "Toilets|water.volume.index|m3|cumulative|0.123456|1"}));
+    const auto rejected =
+        rows(db(), "SELECT source, topic, reason FROM rejected_v ORDER BY source");
+    ASSERT_EQ(rejected.size(), 2u);
+    EXPECT_EQ(rejected[0].substr(0, rejected[0].find('|', 8)),
+              "ainsite|meters/outbound/cust-42/sub-1/meter-7");
+    EXPECT_NE(rejected[0].find("|invalid_value:"), std::string::npos) << rejected[0];
+    EXPECT_NE(rejected[1].find("gateways|gateways/generic/42/p/Steam/M1/2|invalid_value:"),
+              std::string::npos)
+        << rejected[1];
+    stop();
+}
+
+TEST_F(VendorTest, AinsiteSubscriptionWithoutTheCustomerIdIsAConfigError) {
+    write_file(dir / "bad.toml",
+               fmt::format("[storage]\npath = \"{}\"\n\n[brokers.local]\nhost = \"127.0.0.1\"\n"
+                           "port = {}\n\n[[connectors]]\nname = \"ainsite\"\ntype = \"ainsite\"\n"
+                           "broker = \"local\"\ntopics = [\"#\"]\n",
+                           db().string(), broker.port()));
+    auto r = run_binary({MB_BINARY, "check-config", "-c", (dir / "bad.toml").string()});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_NE(r.err.find("connectors[0].topics"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("customer"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace mb::test
