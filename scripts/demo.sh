@@ -1,22 +1,85 @@
 #!/usr/bin/env bash
-# A local demo on embedded defaults: builds meterbridge, runs the daemon on a
-# private configuration with a spool connector, drops a file of readings (one
-# day of 15-minute consumption for two meters, a resent slot, a revised slot
-# and two malformed lines), then shows what `query`, `stats` and `rejected` see.
+# A local demo on embedded defaults: builds meterbridge, starts a private
+# mosquitto on a free loopback port, runs the daemon on a demo configuration,
+# publishes the vendor documents' own example messages with a real MQTT client
+# (mosquitto_pub) plus malformed ones, drops a file into a spool directory,
+# and shows what `meterbridge query`, `stats` and `rejected` see.
 # Installs missing Debian packages first (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 bash scripts/setup.sh
 
 cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_TESTS=OFF >/dev/null
 cmake --build build/demo -j "$(nproc)"
-mb=$PWD/build/demo/daemon/meterbridge
+mb=$root/build/demo/daemon/meterbridge
+fx=$root/tests/fixtures
 
 work=$(mktemp -d /tmp/meterbridge-demo.XXXXXX)
-mkdir -p "$work/spool"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/spool" "$work/broker"
+cat >"$work/broker/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $work/broker/
+max_queued_messages 0
+user $(id -un)
+log_dest file $work/broker/mosquitto.log
+CONF
+mosquitto -c "$work/broker/mosquitto.conf" &
+broker=$!
+daemon=
+cleanup() {
+  [[ -n $daemon ]] && kill "$daemon" 2>/dev/null || true
+  kill "$broker" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+secret=demo-uplink-secret
+printf '%s\n' "$secret" >"$work/akenza.secret"
 cat >"$work/meterbridge.toml" <<TOML
 [storage]
 path = "$work/meterbridge.db"
+
+[brokers.local]
+host = "127.0.0.1"
+port = $port
+protocol = "5"          # MQTT v5: akenza content types
+
+[[connectors]]
+name = "voltaware"
+type = "voltaware"
+broker = "local"
+topics = ["voltaware/readings"]
+
+[[connectors]]
+name = "ainsite"
+type = "ainsite"
+broker = "local"
+topics = ["meters/outbound/cust-42/#"]
+
+[[connectors]]
+name = "gateways"
+type = "ainsite-gateway"
+broker = "local"
+[connectors.registers.10]
+quantity = "water.volume.index"
+scale = 0.001
+
+[[connectors]]
+name = "akenza"
+type = "akenza"
+broker = "local"
+topics = ["/up/+/id/#"]
+secret_file = "$work/akenza.secret"
+[[connectors.mappings]]
+pointer = "/foo"
+state_key = "foo"
+[[connectors.mappings]]
+pointer = "/energy"
+quantity = "electricity.energy.consumption.index"
+scale = 1000
 
 [[connectors]]
 name = "import"
@@ -28,43 +91,58 @@ TOML
 
 "$mb" run -c "$work/meterbridge.toml" 2>"$work/daemon.log" &
 daemon=$!
-trap 'kill $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  [[ $(grep -c "connected to" "$work/daemon.log" || true) -ge 4 ]] && break
+  sleep 0.1
+done
+sleep 0.3
 
-# One day, 96 quarter-hours, two meters; then a resend (duplicate), a correction
-# (revision) and two broken lines (rejected with their reasons).
-python3 - "$work/spool/day.tmp" <<'PY'
-import json, sys
-t0 = 1646092800000
-with open(sys.argv[1], "w") as f:
-    for meter in ("meter-A", "meter-B"):
-        for i in range(96):
-            s = t0 + i * 900000
-            f.write(json.dumps({"meter": meter, "quantity": "electricity.energy.consumption",
-                                "value": round(50 + 30 * ((i % 24) / 24), 3),
-                                "ts_start": s, "ts_end": s + 900000}) + "\n")
-    f.write(json.dumps({"meter": "meter-A", "quantity": "electricity.energy.consumption",
-                        "value": 50, "ts_start": t0, "ts_end": t0 + 900000}) + "\n")
-    f.write(json.dumps({"meter": "meter-A", "quantity": "electricity.energy.consumption",
-                        "value": 61.5, "ts_start": t0 + 900000, "ts_end": t0 + 1800000}) + "\n")
-    f.write('{"meter": "meter-A", "quantity": "electricity.energy.consumption", "value": 1}\n')
-    f.write('{"meter": "meter-C", "quantity": "gas.volume", "value": 3, "ts_start": 0}\n')
-PY
-mv "$work/spool/day.tmp" "$work/spool/day.jsonl"
+pub() { mosquitto_pub -h 127.0.0.1 -p "$port" -V mqttv5 "$@"; }
+echo; echo "== publishing the documents' examples"
+# Voltaware (QoS 2, as the document says): a full day, the same day again (duplicates),
+# the document's own example (its "{ ... }" placeholder makes it invalid JSON), a bad frequency.
+pub -q 2 -t voltaware/readings -f "$fx/voltaware/day_15min.json"
+pub -q 2 -t voltaware/readings -f "$fx/voltaware/day_15min.json"
+pub -q 2 -t voltaware/readings -f "$fx/voltaware/document_example.json"
+pub -q 2 -t voltaware/readings -f "$fx/voltaware/reject_invalid_frequency_20.json"
+# Å Insite consumer (QoS 1): the document's v1 and v2 payloads.
+pub -q 1 -t meters/outbound/cust-42/sub-1/meter-7 -f "$fx/ainsite/consumer_doc_v1.json"
+pub -q 1 -t meters/outbound/cust-42/sub-1/meter-7 -f "$fx/ainsite/consumer_doc_v2.json"
+# Å Insite gateway: the document's topics and bare-number payload; a utility it does not know.
+pub -q 1 -t "$(cat "$fx/ainsite/gateway_doc_topic_electrical.txt")" -f "$fx/ainsite/gateway_doc_payload.txt"
+pub -q 1 -t "$(cat "$fx/ainsite/gateway_doc_topic_water.txt")" -f "$fx/ainsite/gateway_doc_payload.txt"
+pub -q 1 -t gateways/generic/42/parser/Steam/M1/2 -m 1
+# akenza: the document's {"foo":"bar"}, an energy reading, its XML example, a wrong secret.
+pub -q 1 -t "/up/$secret/id/dev-1" -f "$fx/akenza/doc_payload_foo_bar.json"
+pub -q 1 -t "/up/$secret/id/dev-1" -m '{"energy": 1.5}'
+pub -q 1 -t "/up/$secret/id/dev-1" -f "$fx/akenza/doc_payload.xml" -D publish content-type application/xml
+pub -q 1 -t "/up/not-the-secret/id/dev-1" -m '{"energy": 2}'
+# Spool: canonical readings from a file.
+printf '%s\n' \
+  '{"meter":"import-1","quantity":"electricity.energy.production","value":420,"ts_start":"2022-03-01T10:00:00Z","ts_end":"2022-03-01T11:00:00Z"}' \
+  '{"meter":"import-1","quantity":"electricity.energy.production","value":1}' >"$work/spool/import.tmp"
+mv "$work/spool/import.tmp" "$work/spool/import.jsonl"
 
-for _ in $(seq 100); do [[ -e $work/spool/done/day.jsonl ]] && break; sleep 0.1; done
+for _ in $(seq 100); do
+  n=$("$mb" stats -c "$work/meterbridge.toml" --format csv | awk -F, 'NR > 1 { s += $2 } END { print s + 0 }')
+  [[ $n -ge 15 ]] && break
+  sleep 0.1
+done
 
-echo; echo "== meterbridge query --meter meter-A --to 2022-03-01T01:00:00Z"
-"$mb" query -c "$work/meterbridge.toml" --meter meter-A --to 2022-03-01T01:00:00Z
+echo; echo "== meterbridge query (all but the Voltaware day)"
+"$mb" query -c "$work/meterbridge.toml" | grep -v "^voltaware "
+echo; echo "== meterbridge query --source voltaware --limit 4"
+"$mb" query -c "$work/meterbridge.toml" --source voltaware --limit 4
 echo; echo "== meterbridge stats"
 "$mb" stats -c "$work/meterbridge.toml"
 echo; echo "== meterbridge rejected"
 "$mb" rejected -c "$work/meterbridge.toml"
-echo; echo "== sqlite3 revisions_v"
-sqlite3 -header -column "$work/meterbridge.db" "SELECT * FROM revisions_v"
+echo; echo "== sqlite3: states_v"
+sqlite3 -header -column "$work/meterbridge.db" "SELECT * FROM states_v"
 
-kill -TERM $daemon
-wait $daemon
-trap - EXIT
+kill -TERM "$daemon"
+wait "$daemon"
+daemon=
 echo; echo "== daemon log"
 cat "$work/daemon.log"
 echo; echo "demo files kept in $work"

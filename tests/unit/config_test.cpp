@@ -254,7 +254,7 @@ TEST(Config, ExampleConfigCommentedSettingsAreValidToml) {
         for (const auto& c : *connectors)
             types.push_back((*c.as_table())["type"].value_or(std::string{}));
         EXPECT_THAT(types, ElementsAre("voltaware", "ainsite", "ainsite-gateway", "tuya", "akenza",
-                                       "enedis", "spool"));
+                                       "enedis", "canonical", "spool"));
     } catch (const toml::parse_error& e) {
         FAIL() << e.description() << " at " << e.source().begin;
     }
