@@ -95,7 +95,7 @@ int App::run() {
         schedule_watchdog();
     }
     schedule_status();
-    sd_notify(0, "READY=1");
+    sd_notify(0, ("READY=1\nSTATUS=" + status_line()).c_str());
     spdlog::info("meterbridge running: {} connector(s), {} job(s)", connectors_.size(),
                  config_->jobs.size());
 
@@ -238,10 +238,26 @@ void App::schedule_watchdog() {
 
 std::string App::status_line() const {
     const auto s = writer_->stats();
-    return fmt::format(
+    std::string line = fmt::format(
         "{} messages, {} readings, {} duplicates, {} revisions, {} rejected, {} queued{}",
         s.stored.messages, s.stored.readings, s.stored.duplicates, s.stored.revisions,
         s.stored.rejected, s.queued_rows, s.paused ? " (storage paused)" : "");
+    // Connectors that are not running, with their last word, and reconnect counts.
+    std::uint64_t reconnects = 0;
+    std::size_t running = 0;
+    std::string trouble;
+    for (const auto& [name, r] : connectors_) {
+        const Health h = r.connector->health();
+        reconnects += h.reconnects;
+        if (h.state == ConnectorState::running) {
+            ++running;
+        } else {
+            trouble += fmt::format("; {} {}: {}", name, to_string(h.state), h.detail);
+        }
+    }
+    line += fmt::format("; connectors {}/{} running, {} reconnects{}", running, connectors_.size(),
+                        reconnects, trouble);
+    return line;
 }
 
 void App::schedule_status() {

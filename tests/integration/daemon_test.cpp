@@ -106,6 +106,9 @@ TEST_F(DaemonTest, SigtermMidIngestionLosesNothingAndRestartStoresNothingTwice) 
 
     auto p = start();
     ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+    EXPECT_TRUE(notify.last().find("STATUS=") != std::string::npos &&
+                notify.last().find("connectors 1/1 running, 0 reconnects") != std::string::npos)
+        << notify.last();
     // Let it get some way in, reload once on the way, then stop it mid-file.
     ASSERT_TRUE(wait_until([&] { return count_readings(db()) > 0; }, 20s)) << p->stderr_text();
     p->signal(SIGHUP);

@@ -152,7 +152,8 @@ std::optional<std::string> NotifySocket::receive(milliseconds timeout) {
     char buf[4096];
     const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n < 0) return std::nullopt;
-    return std::string(buf, static_cast<std::size_t>(n));
+    last_.assign(buf, static_cast<std::size_t>(n));
+    return last_;
 }
 
 bool NotifySocket::wait_for(const std::string& needle, milliseconds timeout) {

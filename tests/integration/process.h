@@ -56,10 +56,13 @@ class NotifySocket {
     std::optional<std::string> receive(std::chrono::milliseconds timeout);
     // Receives until a datagram contains `needle`.
     bool wait_for(const std::string& needle, std::chrono::milliseconds timeout);
+    // The last datagram received.
+    const std::string& last() const { return last_; }
 
   private:
     int fd_ = -1;
     std::filesystem::path path_;
+    std::string last_;
 };
 
 std::string read_file(const std::filesystem::path& p);
