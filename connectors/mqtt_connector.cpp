@@ -158,7 +158,10 @@ void MqttConnector::session() {
     };
     for (;;) {
         // Everything read so far is committed before any queued packet (ack) may leave.
-        if (!commit_staged()) return;  // drop the connection unwritten: the broker redelivers
+        // A failed commit leaves the session unwritten. The next mosquitto_connect()
+        // discards the library's queued packets (packet__cleanup_all) before it
+        // closes the socket, so those acks never leave and the broker redelivers.
+        if (!commit_staged()) return;
         if (session_lost_) return;
         const int sock = mosquitto_socket(m);
         if (sock < 0) return;
