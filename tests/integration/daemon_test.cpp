@@ -10,6 +10,7 @@
 
 #include "storage/query.h"
 #include "tests/integration/process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 namespace mb::test {
@@ -52,15 +53,6 @@ std::int64_t count_readings(const fs::path& db, const std::string& where = "1") 
     if (!fs::exists(db)) return 0;
     auto ro = open_read_only(db);
     return ro.scalar_int(("SELECT count(*) FROM readings_v WHERE " + where).c_str()).value_or(0);
-}
-
-bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (cond()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return cond();
 }
 
 class DaemonTest : public ::testing::Test {
@@ -110,7 +102,7 @@ TEST_F(DaemonTest, SigtermMidIngestionLosesNothingAndRestartStoresNothingTwice) 
                 notify.last().find("connectors 1/1 running, 0 reconnects") != std::string::npos)
         << notify.last();
     // Let it get some way in, reload once on the way, then stop it mid-file.
-    ASSERT_TRUE(wait_until([&] { return count_readings(db()) > 0; }, 20s)) << p->stderr_text();
+    ASSERT_TRUE(eventually([&] { return count_readings(db()) > 0; }, 20s)) << p->stderr_text();
     p->signal(SIGHUP);
     ASSERT_TRUE(p->wait_for_log("reload done", 10s)) << p->stderr_text();
     p->signal(SIGTERM);
@@ -126,7 +118,7 @@ TEST_F(DaemonTest, SigtermMidIngestionLosesNothingAndRestartStoresNothingTwice) 
 
     // Restart: the rest arrives, what was already stored counts as duplicates.
     auto p2 = start();
-    ASSERT_TRUE(wait_until([&] { return fs::exists(spool / "done" / "a.jsonl"); }, 60s))
+    ASSERT_TRUE(eventually([&] { return fs::exists(spool / "done" / "a.jsonl"); }, 60s))
         << p2->stderr_text();
     p2->signal(SIGTERM);
     ASSERT_EQ(p2->wait(30s), 0) << p2->stderr_text();
@@ -161,7 +153,7 @@ TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsRunningOnAnInvalidOne) {
     ASSERT_TRUE(p->wait_for_log("reload done: 0 connector(s) stopped, 1 started, 2 running", 10s))
         << p->stderr_text();
     drop_spool_file(b, "b.jsonl", 10, "b");
-    EXPECT_TRUE(wait_until([&] { return count_readings(db(), "source = 'import1'") == 10; }, 20s))
+    EXPECT_TRUE(eventually([&] { return count_readings(db(), "source = 'import1'") == 10; }, 20s))
         << p->stderr_text();
 
     // A broken file is refused; the running configuration keeps working.
@@ -171,7 +163,7 @@ TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsRunningOnAnInvalidOne) {
     EXPECT_NE(p->stderr_text().find("storage2: unknown key"), std::string::npos)
         << p->stderr_text();
     drop_spool_file(a, "a.jsonl", 5, "a");
-    EXPECT_TRUE(wait_until([&] { return count_readings(db(), "source = 'import0'") == 5; }, 20s))
+    EXPECT_TRUE(eventually([&] { return count_readings(db(), "source = 'import0'") == 5; }, 20s))
         << p->stderr_text();
     EXPECT_FALSE(p->wait(0ms).has_value()) << "the daemon must survive a bad reload";
 

@@ -13,6 +13,7 @@
 #include "tests/integration/mosquitto_broker.h"
 #include "tests/integration/mqtt_publisher.h"
 #include "tests/integration/process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 namespace mb::test {
@@ -38,15 +39,6 @@ std::int64_t scalar(const fs::path& db, const std::string& sql) {
     } catch (const std::exception&) {
         return -1;
     }
-}
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (cond()) return true;
-        std::this_thread::sleep_for(25ms);
-    }
-    return cond();
 }
 
 class MqttTest : public ::testing::Test {

@@ -12,6 +12,7 @@
 #include "tests/integration/mosquitto_broker.h"
 #include "tests/integration/mqtt_publisher.h"
 #include "tests/integration/process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
 namespace mb::test {
@@ -44,15 +45,6 @@ std::vector<std::string> rows(const fs::path& db, const std::string& sql) {
 std::int64_t count(const fs::path& db, const std::string& sql) {
     auto r = rows(db, sql);
     return r.empty() ? -1 : std::stoll(r[0]);
-}
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (cond()) return true;
-        std::this_thread::sleep_for(25ms);
-    }
-    return cond();
 }
 
 class VendorTest : public ::testing::Test {
