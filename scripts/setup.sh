@@ -12,7 +12,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
-  libsystemd-dev systemd libhowardhinnant-date-dev tzdata
+  libsystemd-dev systemd libhowardhinnant-date-dev tzdata libssl-dev
   openssl python3 python3-paho-mqtt
 )
 
