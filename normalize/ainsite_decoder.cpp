@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "normalize/detail_text.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -55,24 +56,6 @@ std::optional<Field> field_of(std::string_view key) {
     return std::nullopt;
 }
 
-std::string_view type_name(json_type t) {
-    switch (t) {
-        case json_type::array:
-            return "an array";
-        case json_type::object:
-            return "an object";
-        case json_type::number:
-            return "a number";
-        case json_type::string:
-            return "a string";
-        case json_type::boolean:
-            return "a boolean";
-        case json_type::null:
-            return "null";
-    }
-    return "unknown";
-}
-
 // One field as read: its JSON type and, for strings and numbers, its text
 // (unescaped string, or the number's token as written).
 struct RawField {
@@ -115,15 +98,16 @@ class Reader {
     std::optional<Reject> check_type(Field f, json_type expected) const {
         const RawField& r = fields_[f];
         if (r.type == expected) return std::nullopt;
-        return Reject{RejectCode::wrong_type, fmt::format("{} must be {} (got {})", name_of(f),
-                                                          type_name(expected), type_name(r.type))};
+        return Reject{RejectCode::wrong_type,
+                      fmt::format("{} must be {} (got {})", name_of(f), json_type_name(expected),
+                                  json_type_name(r.type))};
     }
 
     // A non-negative integer up to `max`, written without fraction or exponent.
     std::optional<Reject> integer(Field f, std::int64_t max, std::int64_t& out) const {
         if (auto p = check_type(f, json_type::number)) {
             p->detail = fmt::format("{} must be an integer (got {})", name_of(f),
-                                    type_name(fields_[f].type));
+                                    json_type_name(fields_[f].type));
             return p;
         }
         const std::string_view t = fields_[f].text;
@@ -264,7 +248,7 @@ DecodeResult AinsiteDecoder::decode(const RawMessage& message) {
         if (!valid) return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
         return DecodeResult::rejected(
             RejectCode::wrong_type,
-            fmt::format("payload must be a JSON object (got {})", type_name(top)));
+            fmt::format("payload must be a JSON object (got {})", json_type_name(top)));
     }
     simdjson::ondemand::object obj;
     if (doc.get_object().get(obj))

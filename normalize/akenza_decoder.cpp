@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "normalize/detail_text.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -30,12 +31,10 @@ constexpr std::size_t kMaxShown = 80;
 // Integers up to 2^53 are exact in a double.
 constexpr double kMaxExactInteger = 9007199254740992.0;
 
-// Values echoed in details are shortened: a pasted blob must not flood the table.
+// Values echoed in details are shortened and kept on one line: a pasted blob
+// must not flood the table.
 std::string shorten(std::string_view s) {
-    if (s.size() <= kMaxShown) return std::string(s);
-    std::size_t n = kMaxShown;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // UTF-8 boundary
-    return std::string(s.substr(0, n)) + "…";
+    return printable(s, kMaxShown);
 }
 
 bool is_blank(char c) {

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <limits>
 
+#include "normalize/detail_text.h"
 #include "normalize/quantity.h"
 
 namespace mb {
@@ -146,53 +147,6 @@ const std::array<TuyaDp, 18> kDps = {{
      S::day_begin},
 }};
 
-// A value's text for a detail: at most 64 bytes, cut on a UTF-8 boundary,
-// control characters escaped, so that a reason stays one line.
-std::string printable(std::string_view s) {
-    constexpr std::size_t kMax = 64;
-    std::size_t n = s.size();
-    const bool cut = n > kMax;
-    if (cut) {
-        n = kMax;
-        while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    }
-    // Topics and CLI text are not validated UTF-8 (JSON strings are): then
-    // every non-ASCII byte is escaped too.
-    const bool utf8 = simdjson::validate_utf8(s.data(), n);
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (!utf8 && c >= 0x80)
-            out += fmt::format("\\x{:02x}", static_cast<unsigned>(c));
-        else if (c < 0x20 || c == 0x7F)
-            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else
-            out += s[i];
-    }
-    if (cut) out += "...";
-    return out;
-}
-
-std::string_view type_name(element_type t) {
-    switch (t) {
-        case element_type::ARRAY:
-            return "an array";
-        case element_type::OBJECT:
-            return "an object";
-        case element_type::STRING:
-            return "a string";
-        case element_type::INT64:
-        case element_type::UINT64:
-        case element_type::DOUBLE:
-            return "a number";
-        case element_type::BOOL:
-            return "a boolean";
-        case element_type::NULL_VALUE:
-            return "null";
-    }
-    return "unknown";
-}
-
 void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     for (const char ch : s) {
@@ -301,7 +255,7 @@ class Reader {
         if (root.type() != element_type::OBJECT)
             return fail(
                 TuyaCode::params_type_incorrect,
-                fmt::format("message must be a JSON object, not {}", type_name(root.type())));
+                fmt::format("message must be a JSON object, not {}", json_type_name(root.type())));
         out = root.get_object().value_unsafe();
         return true;
     }
@@ -317,7 +271,7 @@ class Reader {
 
     bool wrong(std::string_view path, std::string_view expected, element v) {
         return fail(TuyaCode::params_type_incorrect,
-                    fmt::format("{} must be {}, not {}", path, expected, type_name(v.type())));
+                    fmt::format("{} must be {}, not {}", path, expected, json_type_name(v.type())));
     }
 
     // A required string: non-empty (1100) when `required_non_empty`, at most

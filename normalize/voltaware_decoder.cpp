@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 
+#include "normalize/detail_text.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -51,29 +52,6 @@ struct Path {
         return fmt::format("{}[{}].{}", kReadings, *index, field);
     }
 };
-
-// A value's text for a reject detail: at most 64 bytes, cut on a UTF-8
-// boundary, control characters escaped, so that a reason stays one line.
-std::string printable(std::string_view s) {
-    constexpr std::size_t kMax = 64;
-    std::size_t n = s.size();
-    const bool cut = n > kMax;
-    if (cut) {
-        n = kMax;
-        while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    }
-    std::string out;
-    out.reserve(n + 3);
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7F)
-            out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else
-            out += s[i];
-    }
-    if (cut) out += "...";
-    return out;
-}
 
 // A field name for a reject detail; an empty name shows as "".
 std::string key_text(std::string_view key) {
@@ -232,27 +210,6 @@ std::optional<double> scaled_magnitude(const Number& n, std::int64_t shift) {
 std::string describe_time(std::int64_t ts_s) {
     if (ts_s < 0 || ts_s >= kMaxShownSeconds) return fmt::format("{}", ts_s);
     return fmt::format("{} ({})", ts_s, format_iso_ms(ts_s * 1000));
-}
-
-std::string_view dom_type_name(simdjson::dom::element_type t) {
-    using simdjson::dom::element_type;
-    switch (t) {
-        case element_type::ARRAY:
-            return "an array";
-        case element_type::OBJECT:
-            return "an object";
-        case element_type::STRING:
-            return "a string";
-        case element_type::INT64:
-        case element_type::UINT64:
-        case element_type::DOUBLE:
-            return "a number";
-        case element_type::BOOL:
-            return "a boolean";
-        case element_type::NULL_VALUE:
-            return "null";
-    }
-    return "not an object";
 }
 
 // One element of electricReadings, before the checks that need the whole
@@ -602,7 +559,7 @@ DecodeResult VoltawareDecoder::decode(const RawMessage& message) {
         if (auto e = validator_->parse(buffer_.data(), payload.size(), false).get(el))
             return not_json(e);
         in.fail(RejectCode::wrong_type,
-                fmt::format("message must be a JSON object, not {}", dom_type_name(el.type())));
+                fmt::format("message must be a JSON object, not {}", json_type_name(el.type())));
         return rejected();
     }
     simdjson::ondemand::object obj;

@@ -681,6 +681,22 @@ TEST(AkenzaRedact, RejectDetailsNeverHoldTheSecret) {
               "invalid_value: /time '***' is not an ISO-8601 timestamp with a zone");
 }
 
+TEST(AkenzaDetails, EchoedValuesStayOnOneLineAndShort) {
+    AkenzaDecoder d(test_options());
+    // A JSON string may carry a newline; the reason quoting it must not.
+    auto r =
+        d.decode(RawMessage{"a", up("timed"), R"({"time": "to\nmorrow", "energy": 1})", "", kNow});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.reject->reason(),
+              "invalid_value: /time 'to\\u000amorrow' is not an ISO-8601 timestamp with a zone");
+    r = d.decode(RawMessage{"a", up("timed"),
+                            R"({"time": ")" + std::string(200, 'x') + R"(", "energy": 1})", "",
+                            kNow});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.reject->reason(), "invalid_value: /time '" + std::string(80, 'x') +
+                                      "...' is not an ISO-8601 timestamp with a zone");
+}
+
 // ---- downlink topics ------------------------------------------------------
 
 TEST(AkenzaDownlink, BuildsTheDocumentsShape) {
