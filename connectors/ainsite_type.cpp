@@ -302,12 +302,14 @@ void register_ainsite(ConnectorRegistry& registry) {
         "Å Insite MQTT service for data consumers (meters/outbound/<customer-id>/…, JSON)",
         parse_consumer,
         make_ainsite_decoder,
+        {},
     }));
     registry.add(make_mqtt_type(MqttTypeSpec{
         "ainsite-gateway",
         "Å Insite standard gateway format (gateways/generic/…, bare numbers)",
         parse_gateway,
         make_ainsite_gateway_decoder,
+        {},
     }));
 }
 

@@ -5,6 +5,7 @@
 #include "connectors/canonical_type.h"
 #include "connectors/registry.h"
 #include "connectors/spool_connector.h"
+#include "connectors/tuya_type.h"
 #include "connectors/voltaware_type.h"
 
 namespace mb {
@@ -16,6 +17,7 @@ void register_builtin_connectors(ConnectorRegistry& registry) {
     register_voltaware(registry);
     register_akenza(registry);
     register_ainsite(registry);
+    register_tuya(registry);
 }
 
 }  // namespace mb

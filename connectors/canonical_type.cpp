@@ -13,6 +13,7 @@ void register_canonical(ConnectorRegistry& registry) {
         [](const ConnectorConfig&) -> std::unique_ptr<Decoder> {
             return std::make_unique<CanonicalDecoder>();
         },
+        {},
     }));
 }
 

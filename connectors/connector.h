@@ -10,7 +10,9 @@
 // health() may be called from any thread at any time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,33 @@ struct Health {
     std::uint64_t reconnects = 0;
 };
 
+// An operator's command to one device (from the control socket). `dp` and
+// `value` are text; the connector's protocol validates them.
+struct DeviceCommand {
+    std::string gateway, device, dp, value;
+    std::chrono::milliseconds timeout{10000};
+};
+
+struct DeviceCommandResult {
+    enum class Status : std::uint8_t {
+        success,      // the device answered code 0
+        failed,       // the device answered another code
+        timeout,      // no answer in time (code 2001 for Tuya)
+        invalid,      // refused before sending: bad value, unknown device (code says which)
+        unavailable,  // not sent: not connected, stopping, no such connector
+    };
+    Status status = Status::unavailable;
+    int code = -1;  // the protocol's code; -1 when there is none
+    std::string msg;
+    std::string request_id;  // "" when nothing was sent
+    std::string detail;      // for the operator: what happened, in one line
+};
+std::string_view to_string(DeviceCommandResult::Status s);
+
+// Called exactly once, on the connector's thread (or the caller's, when the
+// command is refused at once). Must not block.
+using CommandDone = std::function<void(DeviceCommandResult)>;
+
 class Connector {
   public:
     virtual ~Connector() = default;
@@ -35,6 +64,10 @@ class Connector {
     virtual void stop() = 0;
     virtual Health health() const = 0;
     virtual const std::string& name() const = 0;
+
+    // Any thread. Connectors that drive devices override this; the default
+    // refuses. Pending commands complete (aborted) when the connector stops.
+    virtual void send_command(DeviceCommand command, CommandDone done);
 };
 
 }  // namespace mb

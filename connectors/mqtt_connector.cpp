@@ -4,6 +4,8 @@
 #include <mqtt_protocol.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -30,12 +32,24 @@ std::int64_t now_ms() {
 
 }  // namespace
 
+void MqttProtocol::submit_command(DeviceCommand, CommandDone done) {
+    DeviceCommandResult r;
+    r.status = DeviceCommandResult::Status::unavailable;
+    r.detail = "this connector type does not take device commands";
+    done(std::move(r));
+}
+
 MqttConnector::MqttConnector(Writer& writer, const ConnectorConfig& config,
                              const BrokerConfig& broker, std::unique_ptr<Decoder> decoder)
+    : MqttConnector(writer, config, broker, std::make_unique<DecoderProtocol>(std::move(decoder))) {
+}
+
+MqttConnector::MqttConnector(Writer& writer, const ConnectorConfig& config,
+                             const BrokerConfig& broker, std::unique_ptr<MqttProtocol> protocol)
     : writer_(writer),
       config_(config),
       broker_(broker),
-      decoder_(std::move(decoder)),
+      protocol_(std::move(protocol)),
       mosq_(make_mosquitto_client(config_.client_id, config_.clean_session, this, broker_,
                                   "connector " + config_.name)) {
     mosquitto* m = mosq_.get();
@@ -46,14 +60,60 @@ MqttConnector::MqttConnector(Writer& writer, const ConnectorConfig& config,
     mosquitto_subscribe_v5_callback_set(m, &MqttConnector::on_subscribe_cb);
     mosquitto_log_callback_set(m, &MqttConnector::on_log_cb);
     health_.state = ConnectorState::starting;
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0)
+        throw std::runtime_error(
+            fmt::format("connector {}: eventfd: {}", config_.name, std::strerror(errno)));
 }
 
 MqttConnector::~MqttConnector() {
     stop();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void MqttConnector::send_command(DeviceCommand command, CommandDone done) {
+    if (!running_) {
+        DeviceCommandResult r;
+        r.status = DeviceCommandResult::Status::unavailable;
+        r.detail = "connector " + config_.name + " is not running";
+        done(std::move(r));
+        return;
+    }
+    protocol_->submit_command(std::move(command), std::move(done));
+    wake();
+}
+
+void MqttConnector::wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void MqttConnector::drain_wake() {
+    std::uint64_t v = 0;
+    [[maybe_unused]] const auto n = ::read(wake_fd_, &v, sizeof v);
+}
+
+bool MqttConnector::Outbox::publish(const std::string& topic, std::string_view payload) {
+    if (!connected()) return false;
+    const int rc =
+        mosquitto_publish(c_.mosq_.get(), nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                          payload.data(), c_.config_.qos, false);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        spdlog::warn("{}: cannot publish on {}: {}", c_.config_.name, topic,
+                     mosquitto_error_text(rc));
+        return false;
+    }
+    return true;
+}
+
+void MqttConnector::tick() {
+    drain_wake();
+    protocol_->on_tick(now_ms(), staged_, outbox_);
 }
 
 void MqttConnector::start() {
     if (thread_.joinable()) return;
+    running_ = true;
     if (broker_.tls_insecure)
         spdlog::warn(
             "{}: TLS certificate and host name verification are OFF for broker {} (tls_insecure)",
@@ -63,6 +123,7 @@ void MqttConnector::start() {
 
 void MqttConnector::stop() {
     stop_requested_ = true;
+    wake();
     if (thread_.joinable()) thread_.join();
     set_state(ConnectorState::stopped, "stopped");
 }
@@ -107,8 +168,17 @@ void MqttConnector::run() {
         spdlog::info("{}: reconnecting to {}:{} in {} ms", config_.name, broker_.host, broker_.port,
                      wait.count());
         const auto until = steady_clock::now() + wait;
-        while (!stop_requested_ && steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+        while (!stop_requested_ && steady_clock::now() < until) {
+            pollfd p{wake_fd_, POLLIN, 0};
+            ::poll(&p, 1, 50);
+            tick();
+            commit_staged();
+        }
     }
+    // Pending work of the protocol (commands) ends here; what it stages is committed.
+    running_ = false;
+    protocol_->on_stop(now_ms(), staged_);
+    commit_staged();
 }
 
 bool MqttConnector::connect() {
@@ -177,12 +247,15 @@ void MqttConnector::session() {
             mosquitto_loop_write(m, 1);
             return;
         }
-        pollfd p{sock, static_cast<short>(POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0)), 0};
-        const int n = ::poll(&p, 1, static_cast<int>(kPollInterval.count()));
+        pollfd fds[2] = {
+            {sock, static_cast<short>(POLLIN | (mosquitto_want_write(m) ? POLLOUT : 0)), 0},
+            {wake_fd_, POLLIN, 0}};
+        const int n = ::poll(fds, 2, static_cast<int>(kPollInterval.count()));
         if (n < 0 && errno != EINTR) {
             lost(MOSQ_ERR_ERRNO, "poll");
             return;
         }
+        const pollfd& p = fds[0];
         if (n > 0 && (p.revents & POLLOUT)) {
             if (int rc = mosquitto_loop_write(m, 1); rc != MOSQ_ERR_SUCCESS) {
                 lost(rc, "write");
@@ -203,6 +276,8 @@ void MqttConnector::session() {
                 if (::poll(&more, 1, 0) <= 0) break;
             }
         }
+        // Timers and queued commands; what they publish waits for the next commit.
+        tick();
         if (steady_clock::now() - last_misc_ >= kMiscInterval) {
             last_misc_ = steady_clock::now();
             if (int rc = mosquitto_loop_misc(m); rc != MOSQ_ERR_SUCCESS) {
@@ -260,10 +335,10 @@ void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_pro
         env.result = DecodeResult::rejected(
             RejectCode::oversized,
             fmt::format("{} bytes, the limit (max_payload) is {}", len, config_.max_payload));
+        protocol_->redact(env.raw);
     } else {
-        env.result = decoder_->decode(env.raw);
+        protocol_->on_message(env, outbox_);
     }
-    decoder_->redact(env.raw);
     {
         std::lock_guard lk(mu_);
         health_.messages++;
@@ -285,6 +360,8 @@ void MqttConnector::on_message_cb(mosquitto*, void* self, const mosquitto_messag
 void MqttConnector::on_subscribe_cb(mosquitto*, void* self, int, int qos_count, const int* granted,
                                     const mosquitto_property*) {
     auto* c = static_cast<MqttConnector*>(self);
+    // Publications before this point are not delivered to a new session: say when it is live.
+    spdlog::info("{}: subscribed to {} filter(s)", c->config_.name, qos_count);
     for (int i = 0; i < qos_count; ++i) {
         const auto idx = static_cast<std::size_t>(i);
         const std::string topic = idx < c->config_.topics.size() ? c->config_.topics[idx] : "?";

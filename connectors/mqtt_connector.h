@@ -1,4 +1,5 @@
-// MqttConnector: one MQTT client session (libmosquitto) feeding one decoder.
+// MqttConnector: one MQTT client session (libmosquitto) feeding one protocol
+// (a decoder, or a protocol that also answers: mqtt_protocol.h).
 //
 // Thread: one, owned; start() returns at once, stop() joins. The connector
 // runs its own I/O loop instead of mosquitto_loop*(): the library is put in
@@ -29,6 +30,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/mosquitto_handle.h"
+#include "connectors/mqtt_protocol.h"
 #include "daemon/config.h"
 #include "normalize/decoder.h"
 #include "storage/envelope.h"
@@ -41,14 +43,31 @@ class MqttConnector final : public Connector {
   public:
     MqttConnector(Writer& writer, const ConnectorConfig& config, const BrokerConfig& broker,
                   std::unique_ptr<Decoder> decoder);
+    MqttConnector(Writer& writer, const ConnectorConfig& config, const BrokerConfig& broker,
+                  std::unique_ptr<MqttProtocol> protocol);
     ~MqttConnector() override;
 
     void start() override;
     void stop() override;
     Health health() const override;
     const std::string& name() const override { return config_.name; }
+    void send_command(DeviceCommand command, CommandDone done) override;
 
   private:
+    class Outbox final : public MqttOutbox {
+      public:
+        explicit Outbox(MqttConnector& c) : c_(c) {}
+        bool publish(const std::string& topic, std::string_view payload) override;
+        bool connected() const override { return c_.connected_ && !c_.session_lost_; }
+
+      private:
+        MqttConnector& c_;
+    };
+
+    // Runs the protocol's timers; stages what they produce.
+    void tick();
+    void wake();
+    void drain_wake();
     void run();
     // Connects (blocking TCP/TLS); false when it failed (logged).
     bool connect();
@@ -71,8 +90,11 @@ class MqttConnector final : public Connector {
     Writer& writer_;
     ConnectorConfig config_;
     BrokerConfig broker_;
-    std::unique_ptr<Decoder> decoder_;
+    std::unique_ptr<MqttProtocol> protocol_;
     MosquittoHandle mosq_;
+    Outbox outbox_{*this};
+    int wake_fd_ = -1;  // eventfd: another thread has work for this one (a command)
+    std::atomic<bool> running_{false};
 
     Batch staged_;
     std::atomic<bool> stop_requested_{false};

@@ -12,13 +12,17 @@ ConnectorType make_mqtt_type(MqttTypeSpec spec) {
     t.transport = Transport::mqtt;
     t.description = spec.description;
     t.parse_options = std::move(spec.parse_options);
-    t.make_connector = [make_decoder = std::move(spec.make_decoder)](
+    t.make_connector = [make_decoder = std::move(spec.make_decoder),
+                        make_protocol = std::move(spec.make_protocol)](
                            ConnectorContext& ctx,
                            const ConnectorConfig& cfg) -> std::unique_ptr<Connector> {
         const auto it = ctx.config->brokers.find(cfg.broker);
         if (it == ctx.config->brokers.end())
             throw std::runtime_error(
                 fmt::format("connector {}: broker {} is not defined", cfg.name, cfg.broker));
+        if (make_protocol)
+            return std::make_unique<MqttConnector>(ctx.writer, cfg, it->second,
+                                                   make_protocol(ctx, cfg));
         return std::make_unique<MqttConnector>(ctx.writer, cfg, it->second, make_decoder(cfg));
     };
     return t;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "connectors/mqtt_protocol.h"
 #include "connectors/registry.h"
 #include "normalize/decoder.h"
 
@@ -27,6 +28,10 @@ struct MqttTypeSpec {
     // connector's thread. May throw std::runtime_error (e.g. an unreadable
     // secret file): the daemon reports it and does not start.
     std::function<std::unique_ptr<Decoder>(const ConnectorConfig&)> make_decoder;
+    // For a protocol that answers its devices (Tuya): used instead of
+    // make_decoder when set. Same thread and error rules.
+    std::function<std::unique_ptr<MqttProtocol>(const ConnectorContext&, const ConnectorConfig&)>
+        make_protocol;
 };
 
 // A registry row with transport MQTT whose connector is an MqttConnector

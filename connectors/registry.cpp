@@ -24,6 +24,30 @@ std::string_view to_string(ConnectorState s) {
     return "unknown";
 }
 
+std::string_view to_string(DeviceCommandResult::Status s) {
+    using S = DeviceCommandResult::Status;
+    switch (s) {
+        case S::success:
+            return "success";
+        case S::failed:
+            return "failed";
+        case S::timeout:
+            return "timeout";
+        case S::invalid:
+            return "invalid";
+        case S::unavailable:
+            return "unavailable";
+    }
+    return "unknown";
+}
+
+void Connector::send_command(DeviceCommand, CommandDone done) {
+    DeviceCommandResult r;
+    r.status = DeviceCommandResult::Status::unavailable;
+    r.detail = "connector " + name() + " does not take device commands";
+    done(std::move(r));
+}
+
 void ConnectorRegistry::add(ConnectorType type) {
     // Rows are written by developers, not operators: a bad row is a bug.
     if (type.type.empty()) throw std::logic_error("connector type without a name");

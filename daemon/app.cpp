@@ -95,6 +95,7 @@ int App::run() {
         schedule_watchdog();
     }
     schedule_status();
+    start_control();
     sd_notify(0, ("READY=1\nSTATUS=" + status_line()).c_str());
     spdlog::info("meterbridge running: {} connector(s), {} job(s)", connectors_.size(),
                  config_->jobs.size());
@@ -111,6 +112,7 @@ void App::start_connector(const ConnectorConfig& cfg) {
     r.context = std::make_unique<ConnectorContext>(ConnectorContext{*writer_, config_});
     r.connector = type->make_connector(*r.context, cfg);
     r.fingerprint = cfg.fingerprint;
+    r.type = cfg.type;
     r.connector->start();
     spdlog::info("connector {} ({}) started", cfg.name, cfg.type);
     connectors_[cfg.name] = std::move(r);
@@ -145,6 +147,7 @@ void App::begin_shutdown() {
     watchdog_timer_.cancel();
     status_timer_.cancel();
     signals_.cancel();
+    if (control_) control_->stop();
 
     // A bounded shutdown: if draining hangs (a stuck disk), leave rather than
     // block systemd; nothing unacknowledged is lost by leaving.
@@ -258,6 +261,52 @@ std::string App::status_line() const {
     line += fmt::format("; connectors {}/{} running, {} reconnects{}", running, connectors_.size(),
                         reconnects, trouble);
     return line;
+}
+
+void App::start_control() {
+    const auto& c = config_->control;
+    if (!c.enabled || c.socket.empty()) return;
+    try {
+        control_ = std::make_unique<ControlServer>(
+            io_, c.socket, [this](const control::Request& req, ControlServer::Reply reply) {
+                on_control(req, std::move(reply));
+            });
+        control_->start();
+        spdlog::info("control socket {}", c.socket.string());
+    } catch (const std::exception& e) {
+        spdlog::error("no control socket: {}", e.what());
+    }
+}
+
+void App::on_control(const control::Request& request, ControlServer::Reply reply) {
+    if (std::holds_alternative<control::StatusRequest>(request)) {
+        control::Response r;
+        r.status = "ok";
+        r.detail = status_line();
+        for (const auto& [name, run] : connectors_) {
+            const Health h = run.connector->health();
+            r.connectors.push_back(
+                control::ConnectorStatus{name, run.type, std::string(to_string(h.state)), h.detail,
+                                         h.messages, h.rejected, h.reconnects});
+        }
+        reply(r);
+        return;
+    }
+    const auto& c = std::get<control::CommandRequest>(request);
+    const auto it = connectors_.find(c.connector);
+    if (it == connectors_.end() || stopping_) {
+        DeviceCommandResult r;
+        r.status = DeviceCommandResult::Status::unavailable;
+        std::string names;
+        for (const auto& [name, run] : connectors_) names += (names.empty() ? "" : ", ") + name;
+        r.detail = stopping_ ? "the daemon is stopping"
+                             : fmt::format("no running connector named '{}' (running: {})",
+                                           c.connector, names.empty() ? "none" : names);
+        reply(control::from_result(r));
+        return;
+    }
+    it->second.connector->send_command(
+        c.command, [reply](DeviceCommandResult r) { reply(control::from_result(r)); });
 }
 
 void App::schedule_status() {

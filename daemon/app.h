@@ -12,6 +12,8 @@
 // an invalid file is logged and the running configuration kept; otherwise
 // connectors whose configuration changed are restarted, new ones started,
 // removed ones stopped. Storage settings need a restart.
+// Control socket: operators' commands to devices and a status query, served
+// on the io_context (control_server.h); a failure to bind is logged, not fatal.
 // systemd: READY=1 once the store is open and connectors started, WATCHDOG=1
 // only while the writer makes progress, STOPPING=1 on shutdown, RELOADING=1
 // around a reload, and a STATUS= line with counters.
@@ -31,6 +33,7 @@
 
 #include "connectors/registry.h"
 #include "daemon/config.h"
+#include "daemon/control_server.h"
 #include "storage/store.h"
 #include "storage/writer.h"
 
@@ -64,6 +67,8 @@ class App {
     void schedule_watchdog();
     void schedule_status();
     std::string status_line() const;
+    void start_control();
+    void on_control(const control::Request& request, ControlServer::Reply reply);
 
     std::shared_ptr<const Config> config_;
     const ConnectorRegistry& registry_;
@@ -77,8 +82,10 @@ class App {
         std::unique_ptr<ConnectorContext> context;  // outlives the connector using it
         std::unique_ptr<Connector> connector;
         std::string fingerprint;
+        std::string type;
     };
     std::map<std::string, Running> connectors_;
+    std::unique_ptr<ControlServer> control_;
     std::chrono::microseconds watchdog_interval_{0};
     std::uint64_t last_progress_ = 0;
     bool stopping_ = false;

@@ -146,6 +146,7 @@ class Loader {
 
     void load_storage(TableReader& r);
     void load_log(TableReader& r);
+    void load_control(TableReader& r);
     void load_broker(TableReader& r, const std::string& name, const toml::table& t);
     void load_connector(TableReader& r, const toml::table& t);
     void load_job(TableReader& r, const toml::table& t);
@@ -182,6 +183,13 @@ void Loader::load(const toml::table& root) {
         TableReader lr = r.child(*t, "log");
         load_log(lr);
     }
+
+    if (const toml::table* t = r.table("control")) {
+        TableReader cr = r.child(*t, "control");
+        load_control(cr);
+    }
+    if (config.control.enabled && config.control.socket.empty() && !config.storage.path.empty())
+        config.control.socket = fs::path(config.storage.path.string() + ".sock");
 
     if (const toml::table* brokers = r.table("brokers")) {
         TableReader br = r.child(*brokers, "brokers");
@@ -255,6 +263,24 @@ void Loader::load_storage(TableReader& r) {
 void Loader::load_log(TableReader& r) {
     if (auto level = r.one_of("level", {"trace", "debug", "info", "warn", "error"}))
         config.log.level = *level;
+    r.finish();
+}
+
+void Loader::load_control(TableReader& r) {
+    if (auto p = r.string("socket")) {
+        if (p->empty()) {
+            config.control.enabled = false;
+        } else {
+            const fs::path path = resolve(*p);
+            // sockaddr_un.sun_path holds 108 bytes with the terminating NUL.
+            if (path.string().size() > 107)
+                r.error("socket", fmt::format("path is {} bytes; a Unix socket path holds at most "
+                                              "107",
+                                              path.string().size()));
+            else
+                config.control.socket = path;
+        }
+    }
     r.finish();
 }
 

@@ -36,11 +36,19 @@ struct StorageConfig {
     std::filesystem::path path;
     SyncMode synchronous = SyncMode::full;  // acknowledged data must survive power loss
     std::size_t queue_capacity = 20000;     // rows (readings, states, messages) waiting for the
-                                         // writer; submitters block above it (back-pressure)
-    std::size_t batch_max_rows = 10000;             // rows per transaction at most
+                                            // writer; submitters block above it (back-pressure)
+    std::size_t batch_max_rows = 10000;     // rows per transaction at most
     std::chrono::milliseconds batch_max_delay{50};  // linger for more rows when nobody waits
     std::chrono::hours raw_retention{24 * 30};      // payloads of accepted messages; 0 = keep none
     std::size_t max_stored_payload = 64 * 1024;     // bytes of a rejected payload kept
+};
+
+// The control socket: operators' commands into the running daemon
+// (`meterbridge command`, `meterbridge status`).
+struct ControlConfig {
+    // Default: the database path + ".sock". Empty: no control socket.
+    std::filesystem::path socket;
+    bool enabled = true;
 };
 
 struct LogConfig {
@@ -101,6 +109,7 @@ struct Config {
     std::filesystem::path file;
     StorageConfig storage;
     LogConfig log;
+    ControlConfig control;
     std::map<std::string, BrokerConfig> brokers;
     std::vector<ConnectorConfig> connectors;
     std::vector<JobConfig> jobs;

@@ -1,7 +1,10 @@
 // meterbridge — one binary, several verbs (DESIGN.md §5):
-//   run, check-config, query, stats, rejected; --version.
-// Exit codes: 0 ok, 64 usage, 65 bad input data (query filters), 73 cannot
-// open/create the database, 78 configuration error, 1 other failures.
+//   run, check-config, query, stats, rejected, devices, commands, command,
+//   status, akenza-downlink, tuya-password; --version.
+// Exit codes: 0 ok, 64 usage, 65 bad input data (query filters, a command
+// value the device cannot take), 69 the daemon or device is unavailable,
+// 73 cannot open/create the database, 78 configuration error, 1 other
+// failures (a command the device refused or did not answer).
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -15,10 +18,13 @@
 #include "connectors/registry.h"
 #include "daemon/app.h"
 #include "daemon/config.h"
+#include "daemon/config_reader.h"
+#include "daemon/control_client.h"
 #include "daemon/logging.h"
 #include "daemon/table_writer.h"
 #include "generated/meterbridge_version.h"
 #include "normalize/time_format.h"
+#include "normalize/tuya_protocol.h"
 #include "storage/query.h"
 
 namespace {
@@ -197,7 +203,152 @@ int cmd_akenza_downlink(const std::string& file, const DownlinkArgs& a) {
         fmt::print(stderr, "akenza-downlink: {}\n", e.what());
         return kExitFailure;
     }
-    fmt::print("published {} bytes to /down/***/id/{}/{} (QoS {})\n", a.payload.size(), a.device, a.topic, a.qos);
+    fmt::print("published {} bytes to /down/***/id/{}/{} (QoS {})\n", a.payload.size(), a.device,
+               a.topic, a.qos);
+    return kExitOk;
+}
+
+constexpr int kExitUnavailable = 69;
+
+Cell opt_text(const std::optional<std::string>& s) {
+    if (!s) return Cell{"", false, true};
+    return Cell{*s};
+}
+
+int cmd_devices(const std::string& file, const std::optional<std::string>& source,
+                const std::string& format_name) {
+    auto format = parse_format(format_name);
+    if (!format) return kExitUsage;
+    return with_db(file, [&](sql::Db& db) {
+        TableWriter out(stdout, *format,
+                        {"source", "gateway", "device", "product_id", "online", "last_seen",
+                         "stale", "synced", "name", "ip", "mac", "location"});
+        const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+        for (const DeviceRow& d : load_devices(db, source)) {
+            const Cell online =
+                d.online ? text(*d.online ? "true" : "false") : Cell{"", false, true};
+            out.row({text(d.source), text(d.gateway), text(d.device), opt_text(d.product_id),
+                     online, time_cell(d.last_seen), text(d.stale_at(now) ? "true" : "false"),
+                     text(d.synced_at ? "true" : "false"), opt_text(d.name), opt_text(d.ip),
+                     opt_text(d.mac), opt_text(d.location)});
+        }
+        out.finish();
+        return kExitOk;
+    });
+}
+
+int cmd_commands(const std::string& file, const std::optional<std::string>& source,
+                 std::int64_t limit, const std::string& format_name) {
+    auto format = parse_format(format_name);
+    if (!format) return kExitUsage;
+    return with_db(file, [&](sql::Db& db) {
+        TableWriter out(stdout, *format,
+                        {"sent_at", "source", "gateway", "device", "dp", "value", "outcome",
+                         "result_code", "result_msg", "answered_at", "request_id"});
+        for_each_command(db, source, limit, [&](const CommandRow& c) {
+            out.row({time_cell(c.sent_at), text(c.source), text(c.gateway), text(c.device),
+                     text(c.dp), text(c.value), text(c.outcome),
+                     c.result_code ? num(*c.result_code) : Cell{"", false, true},
+                     opt_text(c.result_msg), time_cell(c.answered_at), text(c.request_id)});
+        });
+        out.finish();
+        return kExitOk;
+    });
+}
+
+struct CommandArgs {
+    std::optional<std::string> connector;
+    std::string gateway, device, dp, value;
+    std::optional<std::string> timeout;
+};
+
+int cmd_command(const std::string& file, const CommandArgs& a) {
+    auto cfg = load_or_report(file);
+    if (!cfg) return kExitConfig;
+    control::CommandRequest req;
+    if (a.connector) {
+        req.connector = *a.connector;
+    } else {
+        // One connector takes device commands: no need to name it.
+        std::vector<std::string> tuya;
+        for (const auto& c : cfg->connectors)
+            if (c.type == "tuya") tuya.push_back(c.name);
+        if (tuya.size() != 1) {
+            fmt::print(stderr, "command: --connector is required ({} tuya connectors in {})\n",
+                       tuya.size(), file);
+            return kExitUsage;
+        }
+        req.connector = tuya.front();
+    }
+    req.command = DeviceCommand{a.gateway, a.device, a.dp, a.value, std::chrono::milliseconds(0)};
+    if (a.timeout) {
+        auto d = parse_duration(*a.timeout);
+        if (!d || d->count() <= 0 || *d > std::chrono::hours(1)) {
+            fmt::print(stderr,
+                       "--timeout '{}': expected a duration such as 10s or PT30S, up to 1h\n",
+                       *a.timeout);
+            return kExitUsage;
+        }
+        req.command.timeout = *d;
+    }
+    if (!cfg->control.enabled) {
+        fmt::print(stderr, "command: the control socket is disabled ([control] socket = \"\")\n");
+        return kExitUnavailable;
+    }
+    // The daemon answers by the command's deadline; allow for its default and the way back.
+    const auto wait = (req.command.timeout.count() > 0 ? req.command.timeout
+                                                       : std::chrono::milliseconds(600'000)) +
+                      std::chrono::seconds(5);
+    control::Response r;
+    try {
+        r = control_call(cfg->control.socket, req, wait);
+    } catch (const ControlUnavailable& e) {
+        fmt::print(stderr, "command: {}\n", e.what());
+        return kExitUnavailable;
+    }
+    const std::string code = r.code ? fmt::format("{} ", *r.code) : "";
+    const std::string id =
+        r.request_id.empty() ? "" : fmt::format(" (request_id {})", r.request_id);
+    if (r.status == "success") {
+        fmt::print("{}{}: {} = {} on device {}{}\n", code, r.msg.empty() ? "success" : r.msg, a.dp,
+                   a.value, a.device, id);
+        return kExitOk;
+    }
+    fmt::print(stderr, "{}: {}{}{}{}\n", r.status, code, r.msg.empty() ? "" : r.msg + ": ",
+               r.detail, id);
+    if (r.status == "invalid") return kExitDataErr;
+    if (r.status == "unavailable") return kExitUnavailable;
+    if (r.status == "error") return kExitUsage;
+    return kExitFailure;
+}
+
+int cmd_status(const std::string& file, const std::string& format_name) {
+    auto format = parse_format(format_name);
+    if (!format) return kExitUsage;
+    auto cfg = load_or_report(file);
+    if (!cfg) return kExitConfig;
+    if (!cfg->control.enabled) {
+        fmt::print(stderr, "status: the control socket is disabled ([control] socket = \"\")\n");
+        return kExitUnavailable;
+    }
+    control::Response r;
+    try {
+        r = control_call(cfg->control.socket, control::StatusRequest{}, std::chrono::seconds(10));
+    } catch (const ControlUnavailable& e) {
+        fmt::print(stderr, "status: {}\n", e.what());
+        return kExitUnavailable;
+    }
+    if (*format == OutputFormat::table) fmt::print("{}\n", r.detail);
+    TableWriter out(stdout, *format,
+                    {"connector", "type", "state", "messages", "rejected", "reconnects", "detail"});
+    for (const auto& c : r.connectors)
+        out.row({text(c.name), text(c.type), text(c.state),
+                 num(static_cast<std::int64_t>(c.messages)),
+                 num(static_cast<std::int64_t>(c.rejected)),
+                 num(static_cast<std::int64_t>(c.reconnects)), text(c.detail)});
+    out.finish();
     return kExitOk;
 }
 
@@ -250,14 +401,72 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 
     DownlinkArgs dl;
-    auto* downlink = cli.add_subcommand("akenza-downlink",
-                                        "publish a downlink to an akenza device: /down/<secret>/id/<device>/<topic>");
+    auto* downlink = cli.add_subcommand(
+        "akenza-downlink",
+        "publish a downlink to an akenza device: /down/<secret>/id/<device>/<topic>");
     add_config(downlink);
-    downlink->add_option("--connector", dl.connector, "the akenza connector (its broker and secret)")->required();
+    downlink
+        ->add_option("--connector", dl.connector, "the akenza connector (its broker and secret)")
+        ->required();
     downlink->add_option("--device", dl.device, "device id")->required();
-    downlink->add_option("--topic", dl.topic, "downlink topic (levels separated by '/')")->required();
+    downlink->add_option("--topic", dl.topic, "downlink topic (levels separated by '/')")
+        ->required();
     downlink->add_option("--payload", dl.payload, "message body")->required();
-    downlink->add_option("--qos", dl.qos, "0, 1 or 2")->check(CLI::Range(0, 2))->capture_default_str();
+    downlink->add_option("--qos", dl.qos, "0, 1 or 2")
+        ->check(CLI::Range(0, 2))
+        ->capture_default_str();
+
+    std::optional<std::string> dev_source;
+    std::string dev_format = "table";
+    auto* devices =
+        cli.add_subcommand("devices", "the device registry (Tuya): synced, online, stale");
+    add_config(devices);
+    devices->add_option("--source", dev_source, "connector name");
+    devices->add_option("--format", dev_format, "table, csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->capture_default_str();
+
+    std::optional<std::string> cmds_source;
+    std::int64_t cmds_limit = 20;
+    std::string cmds_format = "table";
+    auto* commands = cli.add_subcommand("commands", "the most recent device commands and outcomes");
+    add_config(commands);
+    commands->add_option("--source", cmds_source, "connector name");
+    commands->add_option("--limit", cmds_limit, "at most this many")->capture_default_str();
+    commands->add_option("--format", cmds_format, "table, csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->capture_default_str();
+
+    CommandArgs ca;
+    auto* command = cli.add_subcommand(
+        "command", "send a command to a device through the running daemon and wait for its answer");
+    add_config(command);
+    command->add_option("--connector", ca.connector, "the tuya connector (default: the only one)");
+    command->add_option("--gateway", ca.gateway, "gateway id")->required();
+    command->add_option("--device", ca.device, "device id (Tuya cid)")->required();
+    command
+        ->add_option("--dp", ca.dp,
+                     "data point: switch_state, valve_state, cold_stall_type, "
+                     "hot_stall_type, valve_open_degree (or its id)")
+        ->required();
+    command->add_option("--value", ca.value, "true/false, an enum value, or an integer")
+        ->required();
+    command->add_option("--timeout", ca.timeout,
+                        "how long to wait for the device (default: the connector's "
+                        "command_timeout, 10s)");
+
+    std::string status_format = "table";
+    auto* status = cli.add_subcommand("status", "the running daemon's connectors and counters");
+    add_config(status);
+    status->add_option("--format", status_format, "table, csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->capture_default_str();
+
+    std::string pw_client, pw_user;
+    auto* password = cli.add_subcommand(
+        "tuya-password", "print a Tuya gateway's MQTT password: md5(clientId + username), hex");
+    password->add_option("--client-id", pw_client, "the gateway's MQTT client id")->required();
+    password->add_option("--username", pw_user, "the gateway's MQTT username")->required();
 
     try {
         cli.parse(argc, argv);
@@ -272,6 +481,14 @@ int main(int argc, char** argv) {
         if (*stats) return cmd_stats(config, stats_format);
         if (*rejected) return cmd_rejected(config, rej_source, rej_limit, rej_format);
         if (*downlink) return cmd_akenza_downlink(config, dl);
+        if (*devices) return cmd_devices(config, dev_source, dev_format);
+        if (*commands) return cmd_commands(config, cmds_source, cmds_limit, cmds_format);
+        if (*command) return cmd_command(config, ca);
+        if (*status) return cmd_status(config, status_format);
+        if (*password) {
+            fmt::print("{}\n", tuya_gateway_password(pw_client, pw_user));
+            return kExitOk;
+        }
     } catch (const std::exception& e) {
         fmt::print(stderr, "meterbridge: {}\n", e.what());
         return kExitFailure;

@@ -82,6 +82,13 @@ quantity = "electricity.energy.consumption.index"
 scale = 1000
 
 [[connectors]]
+name = "tuya"
+type = "tuya"
+broker = "local"
+gateways = ["gw-1"]
+command_timeout = "3s"
+
+[[connectors]]
 name = "import"
 type = "spool"
 directory = "$work/spool"
@@ -92,10 +99,9 @@ TOML
 "$mb" run -c "$work/meterbridge.toml" 2>"$work/daemon.log" &
 daemon=$!
 for _ in $(seq 100); do
-  [[ $(grep -c "connected to" "$work/daemon.log" || true) -ge 4 ]] && break
+  [[ $(grep -c "subscribed to" "$work/daemon.log" || true) -ge 5 ]] && break
   sleep 0.1
 done
-sleep 0.3
 
 pub() { mosquitto_pub -h 127.0.0.1 -p "$port" -V mqttv5 "$@"; }
 echo; echo "== publishing the documents' examples"
@@ -117,6 +123,18 @@ pub -q 1 -t "/up/$secret/id/dev-1" -f "$fx/akenza/doc_payload_foo_bar.json"
 pub -q 1 -t "/up/$secret/id/dev-1" -m '{"energy": 1.5}'
 pub -q 1 -t "/up/$secret/id/dev-1" -f "$fx/akenza/doc_payload.xml" -D publish content-type application/xml
 pub -q 1 -t "/up/not-the-secret/id/dev-1" -m '{"energy": 2}'
+# Tuya: a simulated gateway syncs a water meter, reports two DPs and its status; the
+# platform's answers are printed as they arrive on the response topics.
+mosquitto_sub -h 127.0.0.1 -p "$port" -v -C 4 -W 10 \
+  -t gateway_id/gw-1/devices/sync/response -t gateway_id/gw-1/properties/report/response \
+  >"$work/tuya-responses.txt" &
+tuya_sub=$!
+sleep 0.3
+pub -q 1 -t gateway_id/gw-1/properties/report -f "$fx/tuya/report_water_flow.json"
+pub -q 1 -t gateway_id/gw-1/devices/sync -f "$fx/tuya/sync_full.json"
+pub -q 1 -t gateway_id/gw-1/properties/report -f "$fx/tuya/report_water_flow.json"
+pub -q 1 -t gateway_id/gw-1/properties/report -f "$fx/tuya/report_valve_state.json"
+pub -q 1 -t gateway_id/gw-1/devices/status -f "$fx/tuya/status_two.json"
 # Spool: canonical readings from a file.
 printf '%s\n' \
   '{"meter":"import-1","quantity":"electricity.energy.production","value":420,"ts_start":"2022-03-01T10:00:00Z","ts_end":"2022-03-01T11:00:00Z"}' \
@@ -125,7 +143,7 @@ mv "$work/spool/import.tmp" "$work/spool/import.jsonl"
 
 for _ in $(seq 100); do
   n=$("$mb" stats -c "$work/meterbridge.toml" --format csv | awk -F, 'NR > 1 { s += $2 } END { print s + 0 }')
-  [[ $n -ge 15 ]] && break
+  [[ $n -ge 20 ]] && break
   sleep 0.1
 done
 
@@ -139,6 +157,28 @@ echo; echo "== meterbridge rejected"
 "$mb" rejected -c "$work/meterbridge.toml"
 echo; echo "== sqlite3: states_v"
 sqlite3 -header -column "$work/meterbridge.db" "SELECT * FROM states_v"
+
+echo; echo "== Tuya: the platform's answers (the first report came before the sync: 2003)"
+wait "$tuya_sub" || true
+cat "$work/tuya-responses.txt"
+echo; echo "== meterbridge devices"
+"$mb" devices -c "$work/meterbridge.toml"
+# The gateway answers the next command it receives.
+( line=$(mosquitto_sub -h 127.0.0.1 -p "$port" -C 1 -W 10 -t gateway_id/gw-1/commands) &&
+  answer=$(printf '%s' "$line" | python3 -c 'import json, sys, time; c = json.load(sys.stdin)
+print(json.dumps({"t": int(time.time()), "cid": c["cid"], "request_id": c["request_id"], "param": {"msg": "success", "code": 0}}))') &&
+  pub -q 1 -t gateway_id/gw-1/commands/response -m "$answer" ) &
+sleep 0.3
+echo; echo "== meterbridge command --dp valve_state --value closed (the gateway answers)"
+"$mb" command -c "$work/meterbridge.toml" --gateway gw-1 --device 92dda538fc2e636fd4b0c37f980a \
+  --dp valve_state --value closed || true
+echo; echo "== meterbridge command --dp switch_state --value false (nobody answers: 2001 after 3 s)"
+"$mb" command -c "$work/meterbridge.toml" --gateway gw-1 --device 92dda538fc2e636fd4b0c37f980a \
+  --dp switch_state --value false || true
+echo; echo "== meterbridge commands"
+"$mb" commands -c "$work/meterbridge.toml"
+echo; echo "== meterbridge status"
+"$mb" status -c "$work/meterbridge.toml"
 
 kill -TERM "$daemon"
 wait "$daemon"

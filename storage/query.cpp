@@ -106,4 +106,81 @@ void for_each_rejected(sql::Db& db, const std::optional<std::string>& source, st
     }
 }
 
+namespace {
+
+std::optional<std::string> opt_text(sql::Stmt& st, int i) {
+    if (st.column_is_null(i)) return std::nullopt;
+    return std::string(st.column_text(i));
+}
+
+std::optional<std::int64_t> opt_int(sql::Stmt& st, int i) {
+    if (st.column_is_null(i)) return std::nullopt;
+    return st.column_int(i);
+}
+
+}  // namespace
+
+std::vector<DeviceRow> load_devices(sql::Db& db, const std::optional<std::string>& source) {
+    std::string sqltext =
+        "SELECT source, gateway, device, product_id, online, last_seen, first_seen, synced_at, "
+        "stale_after, vendor_code, comm_type, ip, mac, name, description, location, server_id, "
+        "sub_type, protocol_state FROM devices";
+    if (source) sqltext += " WHERE source = ?1";
+    sqltext += " ORDER BY source, gateway, device";
+    sql::Stmt st(db, sqltext);
+    if (source) st.bind(1, *source);
+    std::vector<DeviceRow> out;
+    while (st.step()) {
+        DeviceRow d;
+        d.source = st.column_text(0);
+        d.gateway = st.column_text(1);
+        d.device = st.column_text(2);
+        d.product_id = opt_text(st, 3);
+        if (auto o = opt_int(st, 4)) d.online = *o != 0;
+        d.last_seen = opt_int(st, 5);
+        d.first_seen = opt_int(st, 6);
+        d.synced_at = opt_int(st, 7);
+        d.stale_after_ms = opt_int(st, 8);
+        d.vendor_code = opt_text(st, 9);
+        d.comm_type = opt_text(st, 10);
+        d.ip = opt_text(st, 11);
+        d.mac = opt_text(st, 12);
+        d.name = opt_text(st, 13);
+        d.description = opt_text(st, 14);
+        d.location = opt_text(st, 15);
+        d.server_id = opt_text(st, 16);
+        d.sub_type = opt_text(st, 17);
+        d.protocol_state = opt_text(st, 18);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+void for_each_command(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
+                      const std::function<void(const CommandRow&)>& fn) {
+    std::string sqltext =
+        "SELECT source, gateway, device, request_id, code, value, outcome, sent_at, result_code, "
+        "result_msg, answered_at FROM commands";
+    if (source) sqltext += " WHERE source = ?2";
+    sqltext += " ORDER BY sent_at DESC, id DESC LIMIT ?1";
+    sql::Stmt st(db, sqltext);
+    st.bind(1, limit);
+    if (source) st.bind(2, *source);
+    while (st.step()) {
+        CommandRow c;
+        c.source = st.column_text(0);
+        c.gateway = st.column_text(1);
+        c.device = st.column_text(2);
+        c.request_id = st.column_text(3);
+        c.dp = st.column_text(4);
+        c.value = st.column_text(5);
+        c.outcome = st.column_text(6);
+        c.sent_at = st.column_int(7);
+        c.result_code = opt_int(st, 8);
+        c.result_msg = opt_text(st, 9);
+        c.answered_at = opt_int(st, 10);
+        fn(c);
+    }
+}
+
 }  // namespace mb

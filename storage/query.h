@@ -1,4 +1,5 @@
-// Read-only access for operators' CLI verbs (query, stats, rejected).
+// Read-only access for operators' CLI verbs (query, stats, rejected, devices,
+// commands) and for connectors that load their state at start-up.
 //
 // Who calls: CLI verbs, on the main thread of a short-lived process, while
 // the daemon may be writing. The connection is opened read-only (it cannot
@@ -57,5 +58,35 @@ struct RejectedRow {
 // Newest first.
 void for_each_rejected(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
                        const std::function<void(const RejectedRow&)>& fn);
+
+// A row of the device registry (devices_v, with the raw times).
+struct DeviceRow {
+    std::string source, gateway, device;
+    std::optional<std::string> product_id;
+    std::optional<bool> online;
+    std::optional<TimeMs> last_seen, first_seen, synced_at;
+    std::optional<std::int64_t> stale_after_ms;
+    std::optional<std::string> vendor_code, comm_type, ip, mac, name, description, location,
+        server_id, sub_type, protocol_state;
+    // Whether nothing was heard for longer than stale_after at `now`.
+    bool stale_at(TimeMs now) const {
+        return last_seen && stale_after_ms && *last_seen + *stale_after_ms < now;
+    }
+};
+
+// Every device, or those of one source, ordered by source, gateway, device.
+std::vector<DeviceRow> load_devices(sql::Db& db, const std::optional<std::string>& source = {});
+
+struct CommandRow {
+    std::string source, gateway, device, request_id, dp, value, outcome;
+    TimeMs sent_at = 0;
+    std::optional<std::int64_t> result_code;
+    std::optional<std::string> result_msg;
+    std::optional<TimeMs> answered_at;
+};
+
+// Newest first.
+void for_each_command(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
+                      const std::function<void(const CommandRow&)>& fn);
 
 }  // namespace mb

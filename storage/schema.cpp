@@ -167,15 +167,82 @@ SELECT source, gateway, device, product_id, online,
 FROM devices;
 )sql";
 
+// v2: the device registry's descriptive columns (Tuya device sync), its
+// per-device protocol state, and the commands sent to devices with their outcome.
+constexpr std::string_view kV2 = R"sql(
+ALTER TABLE devices ADD COLUMN vendor_code TEXT;
+ALTER TABLE devices ADD COLUMN comm_type TEXT;
+ALTER TABLE devices ADD COLUMN ip TEXT;
+ALTER TABLE devices ADD COLUMN mac TEXT;
+ALTER TABLE devices ADD COLUMN name TEXT;
+ALTER TABLE devices ADD COLUMN description TEXT;
+ALTER TABLE devices ADD COLUMN location TEXT;
+ALTER TABLE devices ADD COLUMN server_id TEXT;
+ALTER TABLE devices ADD COLUMN sub_type TEXT;
+ALTER TABLE devices ADD COLUMN first_seen INTEGER;
+ALTER TABLE devices ADD COLUMN synced_at INTEGER;      -- NULL: reported but never synced
+ALTER TABLE devices ADD COLUMN stale_after INTEGER;    -- ms without uplink before it is stale
+ALTER TABLE devices ADD COLUMN protocol_state TEXT;    -- e.g. Tuya first/last reading pairing
+
+CREATE TABLE commands (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT    NOT NULL,
+    request_id  TEXT    NOT NULL,
+    gateway     TEXT    NOT NULL,
+    device      TEXT    NOT NULL,
+    dp          INTEGER NOT NULL,
+    code        TEXT    NOT NULL,
+    value       TEXT    NOT NULL,
+    sent_at     INTEGER NOT NULL,
+    deadline    INTEGER NOT NULL,
+    outcome     TEXT    NOT NULL DEFAULT 'pending'
+                CHECK (outcome IN ('pending', 'success', 'error', 'timeout', 'aborted')),
+    result_code INTEGER,
+    result_msg  TEXT,
+    answered_at INTEGER,
+    UNIQUE (source, request_id)
+);
+CREATE INDEX commands_by_time ON commands (sent_at);
+)sql";
+
+// Views added by v2. devices_v keeps exactly its contract columns; the
+// registry's details, and `stale`, are in device_registry_v. `stale` is
+// computed at read time, so it is right even while the daemon is down.
+const std::string kViewsV2 = std::string(R"sql(
+DROP VIEW IF EXISTS device_registry_v;
+DROP VIEW IF EXISTS commands_v;
+CREATE VIEW device_registry_v AS
+SELECT source, gateway, device, product_id, online,
+       CASE WHEN last_seen IS NULL THEN NULL ELSE )sql") +
+                             MB_ISO("last_seen") + R"sql( END AS last_seen,
+       CASE WHEN last_seen IS NULL OR stale_after IS NULL THEN NULL
+            WHEN last_seen + stale_after < CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+            THEN 1 ELSE 0 END AS stale,
+       synced_at IS NOT NULL AS synced,
+       vendor_code, comm_type, ip, mac, name, description, location, server_id, sub_type,
+       CASE WHEN first_seen IS NULL THEN NULL ELSE )sql" +
+                             MB_ISO("first_seen") + R"sql( END AS first_seen
+FROM devices;
+CREATE VIEW commands_v AS
+SELECT source, gateway, device, request_id, code AS dp, value, )sql" +
+                             MB_ISO("sent_at") + R"sql( AS sent_at,
+       outcome, result_code, result_msg,
+       CASE WHEN answered_at IS NULL THEN NULL ELSE )sql" +
+                             MB_ISO("answered_at") + R"sql( END AS answered_at
+FROM commands;
+)sql";
+
 #undef MB_ISO
 
 const std::string kV1All = std::string(kV1) + kViews;
+const std::string kV2All = std::string(kV2) + kViewsV2;
 
-const std::array<Migration, 1> kMigrations{{
+const std::array<Migration, 2> kMigrations{{
     {1,
      "initial schema: messages, series, readings, revisions, states, stats, consents, devices, "
      "views",
      kV1All},
+    {2, "device registry details and protocol state; commands and their outcomes", kV2All},
 }};
 
 }  // namespace

@@ -77,7 +77,8 @@ void Store::prepare() {
         "duplicates = duplicates + excluded.duplicates, revisions = revisions + "
         "excluded.revisions, "
         "rejected = rejected + excluded.rejected, states = states + excluded.states, "
-        "last_received_at = max(coalesce(last_received_at, 0), excluded.last_received_at)");
+        "last_received_at = CASE WHEN excluded.last_received_at IS NULL THEN last_received_at "
+        "ELSE max(coalesce(last_received_at, 0), excluded.last_received_at) END");
     prune_ = sql::Stmt(
         db_,
         "UPDATE messages SET payload = NULL WHERE id > ?1 AND id <= ?2 AND received_at < ?3 "
@@ -88,6 +89,44 @@ void Store::prepare() {
         db_,
         "SELECT max(id) FROM (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2) "
         "WHERE 1");
+    // A sync replaces the descriptive fields (an absent one is cleared); other
+    // updates only touch what they carry.
+    upsert_device_ = sql::Stmt(db_, R"sql(
+INSERT INTO devices (source, gateway, device, product_id, online, last_seen, vendor_code,
+                     comm_type, ip, mac, name, description, location, server_id, sub_type,
+                     first_seen, synced_at, stale_after, protocol_state)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?6, ?16, ?17, ?18)
+ON CONFLICT (source, gateway, device) DO UPDATE SET
+    product_id = CASE WHEN ?16 IS NOT NULL THEN excluded.product_id ELSE product_id END,
+    vendor_code = CASE WHEN ?16 IS NOT NULL THEN excluded.vendor_code ELSE vendor_code END,
+    comm_type = CASE WHEN ?16 IS NOT NULL THEN excluded.comm_type ELSE comm_type END,
+    ip = CASE WHEN ?16 IS NOT NULL THEN excluded.ip ELSE ip END,
+    mac = CASE WHEN ?16 IS NOT NULL THEN excluded.mac ELSE mac END,
+    name = CASE WHEN ?16 IS NOT NULL THEN excluded.name ELSE name END,
+    description = CASE WHEN ?16 IS NOT NULL THEN excluded.description ELSE description END,
+    location = CASE WHEN ?16 IS NOT NULL THEN excluded.location ELSE location END,
+    server_id = CASE WHEN ?16 IS NOT NULL THEN excluded.server_id ELSE server_id END,
+    sub_type = CASE WHEN ?16 IS NOT NULL THEN excluded.sub_type ELSE sub_type END,
+    synced_at = coalesce(excluded.synced_at, synced_at),
+    online = coalesce(excluded.online, online),
+    last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen),
+    first_seen = coalesce(first_seen, excluded.first_seen),
+    stale_after = coalesce(excluded.stale_after, stale_after),
+    protocol_state = coalesce(excluded.protocol_state, protocol_state)
+)sql");
+    insert_command_ = sql::Stmt(db_,
+                                "INSERT OR IGNORE INTO commands (source, request_id, gateway, "
+                                "device, dp, code, value, sent_at, deadline) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    // A late answer (after the timeout) is recorded, the outcome stays timeout.
+    answer_command_ = sql::Stmt(db_,
+                                "UPDATE commands SET answered_at = ?3, result_code = ?4, "
+                                "result_msg = ?5, outcome = CASE WHEN outcome = 'pending' THEN "
+                                "(CASE WHEN ?4 = 0 THEN 'success' ELSE 'error' END) ELSE outcome "
+                                "END WHERE source = ?1 AND request_id = ?2");
+    close_command_ = sql::Stmt(db_,
+                               "UPDATE commands SET outcome = ?3, result_code = ?4, result_msg = "
+                               "?5 WHERE source = ?1 AND request_id = ?2 AND outcome = 'pending'");
     get_maint_ = sql::Stmt(db_, "SELECT value FROM maintenance WHERE key = ?1");
     set_maint_ = sql::Stmt(db_,
                            "INSERT INTO maintenance (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
@@ -156,6 +195,120 @@ std::int64_t Store::insert_message(const RawMessage& m, const std::string* reaso
     return sqlite3_last_insert_rowid(db_.get());
 }
 
+std::string_view to_string(CommandOutcome o) {
+    switch (o) {
+        case CommandOutcome::pending:
+            return "pending";
+        case CommandOutcome::success:
+            return "success";
+        case CommandOutcome::error:
+            return "error";
+        case CommandOutcome::timeout:
+            return "timeout";
+        case CommandOutcome::aborted:
+            return "aborted";
+    }
+    return "?";
+}
+
+namespace {
+
+void bind_opt(sql::Stmt& s, int i, const std::optional<std::string>& v) {
+    if (v)
+        s.bind(i, *v);
+    else
+        s.bind_null(i);
+}
+
+}  // namespace
+
+void Store::write_state(const std::string& source, const StateEvent& e, std::int64_t message_id,
+                        TimeMs received_at, ApplyStats& st) {
+    find_state_.reset();
+    find_state_.bind(1, e.ts).bind(2, source).bind(3, e.meter).bind(4, e.key);
+    const bool same = find_state_.step() && find_state_.column_text(0) == e.value;
+    find_state_.reset();
+    if (same) {
+        st.duplicates++;
+        return;
+    }
+    upsert_state_.reset();
+    upsert_state_.bind(1, e.ts)
+        .bind(2, source)
+        .bind(3, e.meter)
+        .bind(4, e.key)
+        .bind(5, e.value)
+        .bind(6, received_at)
+        .bind(7, message_id);
+    upsert_state_.step();
+    st.states++;
+}
+
+void Store::write_device(const std::string& source, const DeviceUpdate& d) {
+    auto& s = upsert_device_;
+    s.reset();
+    s.bind(1, source).bind(2, d.gateway).bind(3, d.device);
+    bind_opt(s, 4, d.product_id);
+    if (d.online)
+        s.bind(5, static_cast<std::int64_t>(*d.online ? 1 : 0));
+    else
+        s.bind_null(5);
+    s.bind(6, d.seen);
+    bind_opt(s, 7, d.vendor_code);
+    bind_opt(s, 8, d.comm_type);
+    bind_opt(s, 9, d.ip);
+    bind_opt(s, 10, d.mac);
+    bind_opt(s, 11, d.name);
+    bind_opt(s, 12, d.description);
+    bind_opt(s, 13, d.location);
+    bind_opt(s, 14, d.server_id);
+    bind_opt(s, 15, d.sub_type);
+    if (d.synced)
+        s.bind(16, d.seen);
+    else
+        s.bind_null(16);
+    if (d.stale_after_ms)
+        s.bind(17, *d.stale_after_ms);
+    else
+        s.bind_null(17);
+    bind_opt(s, 18, d.protocol_state);
+    s.step();
+}
+
+void Store::write_command(const std::string& source, const CommandRecord& c) {
+    using Step = CommandRecord::Step;
+    if (c.step == Step::sent) {
+        auto& s = insert_command_;
+        s.reset();
+        s.bind(1, source)
+            .bind(2, c.request_id)
+            .bind(3, c.gateway)
+            .bind(4, c.device)
+            .bind(5, static_cast<std::int64_t>(c.dp))
+            .bind(6, c.code)
+            .bind(7, c.value)
+            .bind(8, c.at)
+            .bind(9, c.deadline);
+        s.step();
+        return;
+    }
+    auto& s = c.step == Step::answered ? answer_command_ : close_command_;
+    s.reset();
+    s.bind(1, source).bind(2, c.request_id);
+    if (c.step == Step::answered) {
+        s.bind(3, c.at);
+    } else {
+        s.bind(3, to_string(c.step == Step::timed_out ? CommandOutcome::timeout
+                                                      : CommandOutcome::aborted));
+    }
+    if (c.result_code)
+        s.bind(4, static_cast<std::int64_t>(*c.result_code));
+    else
+        s.bind_null(4);
+    s.bind(5, c.result_msg);
+    s.step();
+}
+
 ApplyStats Store::apply(std::span<const Envelope> batch) {
     ApplyStats total;
     // Per-source counters for source_stats; sources per batch are few.
@@ -185,6 +338,14 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
         const RawMessage& m = env.raw;
         const std::uint32_t si = source_index(m.source);
         ApplyStats& st = per_source[si].second;
+        // What the connector learned stands whether or not the message is accepted.
+        for (const DeviceUpdate& d : env.devices) write_device(m.source, d);
+        for (const CommandRecord& c : env.commands) write_command(m.source, c);
+        if (env.record_only) {
+            for (const StateEvent& e : env.result.states)
+                write_state(m.source, e, 0, m.received_at, st);
+            continue;
+        }
         last_seen[si] = std::max(last_seen[si], m.received_at);
         st.messages++;
 
@@ -228,26 +389,8 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
             rows_.push_back(
                 Row{r.ts_start, series_id, r.ts_end, r.value, m.received_at, message_id, si});
         }
-        for (const StateEvent& e : env.result.states) {
-            find_state_.reset();
-            find_state_.bind(1, e.ts).bind(2, m.source).bind(3, e.meter).bind(4, e.key);
-            const bool same = find_state_.step() && find_state_.column_text(0) == e.value;
-            find_state_.reset();
-            if (same) {
-                st.duplicates++;
-                continue;
-            }
-            upsert_state_.reset();
-            upsert_state_.bind(1, e.ts)
-                .bind(2, m.source)
-                .bind(3, e.meter)
-                .bind(4, e.key)
-                .bind(5, e.value)
-                .bind(6, m.received_at)
-                .bind(7, message_id);
-            upsert_state_.step();
-            st.states++;
-        }
+        for (const StateEvent& e : env.result.states)
+            write_state(m.source, e, message_id, m.received_at, st);
     }
 
     // Key order turns inserts into appends; stable keeps arrival order for equal keys.
@@ -310,8 +453,11 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
             .bind(4, static_cast<std::int64_t>(st.duplicates))
             .bind(5, static_cast<std::int64_t>(st.revisions))
             .bind(6, static_cast<std::int64_t>(st.rejected))
-            .bind(7, static_cast<std::int64_t>(st.states))
-            .bind(8, last_seen[i]);
+            .bind(7, static_cast<std::int64_t>(st.states));
+        if (last_seen[i] > 0)
+            upsert_stats_.bind(8, last_seen[i]);
+        else
+            upsert_stats_.bind_null(8);  // only connector records: nothing was received
         upsert_stats_.step();
         total += st;
     }

@@ -94,6 +94,10 @@ class Store {
     const SeriesInfo* lookup_series(const std::string& source, const Reading& r, std::string& why);
     std::int64_t create_series(const std::string& source, const Reading& r);
     std::int64_t insert_message(const RawMessage& m, const std::string* reason);
+    void write_state(const std::string& source, const StateEvent& e, std::int64_t message_id,
+                     TimeMs received_at, ApplyStats& st);
+    void write_device(const std::string& source, const DeviceUpdate& d);
+    void write_command(const std::string& source, const CommandRecord& c);
 
     sql::Db db_;
     StoreOptions options_;
@@ -102,7 +106,8 @@ class Store {
 
     sql::Stmt insert_message_, find_series_, insert_series_, insert_reading_, find_reading_,
         update_reading_, insert_revision_, upsert_state_, find_state_, upsert_stats_, prune_,
-        max_message_id_, first_young_, get_maint_, set_maint_;
+        max_message_id_, first_young_, get_maint_, set_maint_, upsert_device_, insert_command_,
+        answer_command_, close_command_;
 };
 
 }  // namespace mb

@@ -198,8 +198,16 @@ void Writer::commit_group(std::deque<Pending>& group) {
         } catch (const std::exception& e) {
             last_error = e.what();
         }
-        Envelope as_rejected{env.raw, DecodeResult::rejected(RejectCode::invalid_value,
-                                                             "storage error: " + last_error)};
+        if (env.record_only) {
+            // A connector's own record (a command sent, a device gone stale) is not a
+            // received message: there is nothing to store as rejected or to redeliver.
+            spdlog::error("storage: cannot store a record of {}: {}", env.raw.source, last_error);
+            continue;
+        }
+        Envelope as_rejected;
+        as_rejected.raw = env.raw;
+        as_rejected.result =
+            DecodeResult::rejected(RejectCode::invalid_value, "storage error: " + last_error);
         try {
             record(store_.apply(std::span<const Envelope>(&as_rejected, 1)));
         } catch (const std::exception& e) {

@@ -67,7 +67,7 @@ class MqttTest : public ::testing::Test {
 TEST_F(MqttTest, StoresPublishedReadingsOnceAndExplainsRejections) {
     write_config();
     auto d = start_daemon();
-    ASSERT_TRUE(d->wait_for_log("connected to", 10s)) << d->stderr_text();
+    ASSERT_TRUE(d->wait_for_log("subscribed to", 10s)) << d->stderr_text();
     MqttPublisher pub(broker->port());
     for (int i = 0; i < 300; ++i)
         pub.publish("meters/a/readings", reading(i, i * 1.5), i % 2 ? 1 : 2);
@@ -131,7 +131,7 @@ TEST_F(MqttTest, MessagesQueuedWhileTheDaemonIsDownSurviveABrokerRestart) {
 TEST_F(MqttTest, ReconnectsAfterABrokerRestartAndKeepsIngesting) {
     write_config();
     auto d = start_daemon();
-    ASSERT_TRUE(d->wait_for_log("connected to", 10s)) << d->stderr_text();
+    ASSERT_TRUE(d->wait_for_log("subscribed to", 10s)) << d->stderr_text();
     {
         MqttPublisher pub(broker->port());
         for (int i = 0; i < 200; ++i) pub.publish("meters/x/readings", reading(i, i), 1);

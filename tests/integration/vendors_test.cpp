@@ -12,6 +12,7 @@
 #include "tests/integration/mosquitto_broker.h"
 #include "tests/integration/mqtt_publisher.h"
 #include "tests/integration/process.h"
+#include "tests/integration/view_rows.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,28 +24,6 @@ namespace fs = std::filesystem;
 
 std::string fixture(const std::string& vendor, const std::string& name) {
     return read_file(fs::path(MB_SOURCE_DIR) / "tests" / "fixtures" / vendor / name);
-}
-
-// Rows of a query on the views, each row's columns joined by '|'.
-std::vector<std::string> rows(const fs::path& db, const std::string& sql) {
-    std::vector<std::string> out;
-    if (!fs::exists(db)) return out;
-    auto ro = open_read_only(db);
-    sql::Stmt st(ro, sql);
-    while (st.step()) {
-        std::string r;
-        for (int i = 0; i < st.column_count(); ++i) {
-            if (i) r += '|';
-            r += st.column_is_null(i) ? "NULL" : std::string(st.column_text(i));
-        }
-        out.push_back(std::move(r));
-    }
-    return out;
-}
-
-std::int64_t count(const fs::path& db, const std::string& sql) {
-    auto r = rows(db, sql);
-    return r.empty() ? -1 : std::stoll(r[0]);
 }
 
 class VendorTest : public ::testing::Test {
@@ -60,9 +39,7 @@ class VendorTest : public ::testing::Test {
         daemon = std::make_unique<Process>(
             std::vector<std::string>{MB_BINARY, "run", "-c", (dir / "mb.toml").string()},
             dir.path());
-        ASSERT_TRUE(daemon->wait_for_log("connected to", 10s)) << daemon->stderr_text();
-        // Subscriptions go out right after CONNACK; give the SUBACK a moment.
-        std::this_thread::sleep_for(200ms);
+        ASSERT_TRUE(daemon->wait_for_log("subscribed to", 10s)) << daemon->stderr_text();
     }
     void stop() {
         daemon->signal(SIGTERM);

@@ -329,3 +329,140 @@ TEST(StoreOpen, UsesWal) {
 
 }  // namespace
 }  // namespace mb
+
+namespace mb {
+namespace {
+
+Envelope with_device(DeviceUpdate d, TimeMs at) {
+    Envelope e = message("tuya", {}, at);
+    e.devices.push_back(std::move(d));
+    return e;
+}
+
+TEST_F(StoreTest, DeviceRegistryUpsertsKeepWhatAnUpdateDoesNotCarry) {
+    DeviceUpdate sync;
+    sync.gateway = "gw-1";
+    sync.device = "cid-1";
+    sync.seen = kT0;
+    sync.synced = true;
+    sync.product_id = "pid-1";
+    sync.name = "kitchen";
+    sync.ip = "192.0.2.7";
+    sync.stale_after_ms = 180000;
+    store.apply(std::vector<Envelope>{with_device(sync, kT0)});
+
+    DeviceUpdate status;
+    status.gateway = "gw-1";
+    status.device = "cid-1";
+    status.seen = kT0 + 60000;
+    status.online = false;
+    status.protocol_state = "- - - -";
+    store.apply(std::vector<Envelope>{with_device(status, kT0 + 60000)});
+    // An older uplink processed later must not move last_seen back.
+    status.seen = kT0 + 1000;
+    status.online = true;
+    status.protocol_state.reset();
+    store.apply(std::vector<Envelope>{with_device(status, kT0 + 1000)});
+
+    EXPECT_EQ(rows("SELECT * FROM devices_v"),
+              (std::vector<std::vector<std::string>>{
+                  {"tuya", "gw-1", "cid-1", "pid-1", "1", "2022-03-01T00:01:00.000Z"}}));
+    const auto devices = load_devices(store.db(), std::string("tuya"));
+    ASSERT_EQ(devices.size(), 1u);
+    EXPECT_EQ(devices[0].name, "kitchen");
+    EXPECT_EQ(devices[0].ip, "192.0.2.7");
+    EXPECT_EQ(devices[0].first_seen, kT0);
+    EXPECT_EQ(devices[0].synced_at, kT0);
+    EXPECT_EQ(devices[0].protocol_state, "- - - -");
+    EXPECT_TRUE(devices[0].stale_at(kT0 + 60000 + 180001));
+    EXPECT_FALSE(devices[0].stale_at(kT0 + 60000 + 180000));
+    // Stale is computed at read time: these times are years ago.
+    EXPECT_EQ(rows("SELECT stale, synced, name FROM device_registry_v"),
+              (std::vector<std::vector<std::string>>{{"1", "1", "kitchen"}}));
+
+    // A new sync replaces the descriptive fields: what it lacks is cleared.
+    sync.seen = kT0 + 120000;
+    sync.ip.reset();
+    sync.product_id = "pid-2";
+    store.apply(std::vector<Envelope>{with_device(sync, kT0 + 120000)});
+    const auto again = load_devices(store.db());
+    EXPECT_EQ(again.at(0).product_id, "pid-2");
+    EXPECT_FALSE(again.at(0).ip.has_value());
+    EXPECT_EQ(again.at(0).first_seen, kT0);
+    EXPECT_EQ(again.at(0).online, true);
+}
+
+TEST_F(StoreTest, CommandRecordsFollowACommandsLife) {
+    auto record = [](CommandRecord c) {
+        Envelope e;
+        e.record_only = true;
+        e.raw.source = "tuya";
+        e.raw.received_at = c.at;
+        e.commands.push_back(std::move(c));
+        return e;
+    };
+    CommandRecord sent;
+    sent.step = CommandRecord::Step::sent;
+    sent.request_id = "r1";
+    sent.at = kT0;
+    sent.gateway = "gw-1";
+    sent.device = "cid-1";
+    sent.code = "valve_state";
+    sent.value = "closed";
+    sent.dp = 9;
+    sent.deadline = kT0 + 10000;
+    CommandRecord second = sent;
+    second.request_id = "r2";
+    store.apply(std::vector<Envelope>{record(sent), record(second)});
+    EXPECT_EQ(count("SELECT count(*) FROM messages"), 0);  // records are not messages
+    EXPECT_EQ(count("SELECT messages FROM source_stats WHERE source = 'tuya'"), 0);
+
+    CommandRecord answered;
+    answered.step = CommandRecord::Step::answered;
+    answered.request_id = "r1";
+    answered.at = kT0 + 500;
+    answered.result_code = 0;
+    answered.result_msg = "success";
+    CommandRecord timeout;
+    timeout.step = CommandRecord::Step::timed_out;
+    timeout.request_id = "r2";
+    timeout.at = kT0 + 10000;
+    timeout.result_code = 2001;
+    timeout.result_msg = "device is offline";
+    store.apply(std::vector<Envelope>{record(answered), record(timeout)});
+    // A late answer keeps the timeout but records the device's word.
+    CommandRecord late;
+    late.step = CommandRecord::Step::answered;
+    late.request_id = "r2";
+    late.at = kT0 + 12000;
+    late.result_code = 0;
+    late.result_msg = "success";
+    store.apply(std::vector<Envelope>{record(late)});
+
+    EXPECT_EQ(rows("SELECT request_id, dp, value, outcome, result_code, answered_at FROM "
+                   "commands_v ORDER BY request_id"),
+              (std::vector<std::vector<std::string>>{
+                  {"r1", "valve_state", "closed", "success", "0", "2022-03-01T00:00:00.500Z"},
+                  {"r2", "valve_state", "closed", "timeout", "0", "2022-03-01T00:00:12.000Z"}}));
+    std::vector<std::string> seen;
+    for_each_command(store.db(), std::string("tuya"), 10,
+                     [&](const CommandRow& c) { seen.push_back(c.request_id + ":" + c.outcome); });
+    EXPECT_EQ(seen, (std::vector<std::string>{"r2:timeout", "r1:success"}));
+}
+
+TEST_F(StoreTest, RecordOnlyStatesHaveNoMessage) {
+    Envelope e;
+    e.record_only = true;
+    e.raw.source = "tuya";
+    e.raw.received_at = kT0;
+    e.result.states.push_back(StateEvent{"cid-1", "stale", "true", kT0});
+    const auto st = store.apply(std::vector<Envelope>{e});
+    EXPECT_EQ(st.states, 1u);
+    EXPECT_EQ(st.messages, 0u);
+    EXPECT_EQ(rows("SELECT meter, key, value FROM states_v"),
+              (std::vector<std::vector<std::string>>{{"cid-1", "stale", "true"}}));
+    EXPECT_EQ(count("SELECT count(*) FROM messages"), 0);
+}
+
+}  // namespace
+}  // namespace mb

@@ -1,0 +1,76 @@
+// MqttProtocol: what an MQTT connector runs for each received message.
+//
+// Most vendors only decode (DecoderProtocol wraps a pure Decoder). A protocol
+// that answers its devices (Tuya: responses by request_id, commands) also
+// publishes through the MqttOutbox and keeps per-device state.
+//
+// Thread: every method except submit_command() runs on the connector's own
+// thread, one call at a time. submit_command() may be called from any thread
+// and must only queue; the connector then wakes and calls on_tick().
+// Delivery: a publication queued by on_message() or on_tick() leaves the
+// process only after every envelope staged before it has been committed (the
+// connector writes its socket only after the commit), so an answer never
+// acknowledges something the database does not hold. A failed commit drops
+// the queued publications with the acknowledgements; the broker redelivers
+// the messages and they are answered again.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "connectors/connector.h"
+#include "normalize/decoder.h"
+#include "storage/envelope.h"
+
+namespace mb {
+
+class MqttOutbox {
+  public:
+    virtual ~MqttOutbox() = default;
+    // Queues a publication at the connector's QoS. False (logged) when it
+    // cannot be queued: not connected, or the library refused it.
+    virtual bool publish(const std::string& topic, std::string_view payload) = 0;
+    virtual bool connected() const = 0;
+};
+
+class MqttProtocol {
+  public:
+    virtual ~MqttProtocol() = default;
+
+    // `env.raw` is filled (payload within max_payload); fill env.result (and
+    // any device/command records), redact env.raw if needed, queue answers.
+    virtual void on_message(Envelope& env, MqttOutbox& out) = 0;
+
+    // For a message on_message() does not see (oversized): remove secrets
+    // before it is stored as rejected.
+    virtual void redact(RawMessage& raw) const { (void)raw; }
+
+    // At least every 250 ms, and soon after submit_command(); also while
+    // disconnected (out.connected() is false). May stage record-only envelopes.
+    virtual void on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {
+        (void)now, (void)staged, (void)out;
+    }
+
+    // The connector is stopping: complete what is pending (aborted).
+    virtual void on_stop(TimeMs now, Batch& staged) { (void)now, (void)staged; }
+
+    // Any thread. Default: refused.
+    virtual void submit_command(DeviceCommand command, CommandDone done);
+};
+
+// The protocol of every decode-only vendor.
+class DecoderProtocol final : public MqttProtocol {
+  public:
+    explicit DecoderProtocol(std::unique_ptr<Decoder> decoder) : decoder_(std::move(decoder)) {}
+    void on_message(Envelope& env, MqttOutbox&) override {
+        env.result = decoder_->decode(env.raw);
+        decoder_->redact(env.raw);
+    }
+    void redact(RawMessage& raw) const override { decoder_->redact(raw); }
+
+  private:
+    std::unique_ptr<Decoder> decoder_;
+};
+
+}  // namespace mb

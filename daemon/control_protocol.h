@@ -1,0 +1,61 @@
+// The control socket's protocol: one JSON object per line each way, one
+// request per connection. Shared by the daemon (ControlServer) and the CLI
+// (control_client.h), so both sides agree on every field.
+//
+//   → {"op":"command","connector":"tuya","gateway":"gw-1","device":"cid",
+//      "dp":"valve_state","value":"open","timeout_ms":10000}
+//   ← {"status":"success","code":0,"msg":"success","request_id":"…","detail":"…"}
+//   → {"op":"status"}
+//   ← {"status":"ok","detail":"<status line>","connectors":[{"name":…,"state":…,…}]}
+//   ← {"status":"error","detail":"…"} for a request the daemon cannot read.
+//
+// Pure: no I/O. Parse errors are values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "connectors/connector.h"
+
+namespace mb::control {
+
+inline constexpr std::size_t kMaxLine = 64 * 1024;
+
+struct CommandRequest {
+    std::string connector;
+    DeviceCommand command;  // timeout 0: the connector's default
+};
+struct StatusRequest {};
+using Request = std::variant<CommandRequest, StatusRequest>;
+
+struct ParsedRequest {
+    std::optional<Request> request;
+    std::string error;  // set when !request
+};
+ParsedRequest parse_request(std::string_view line);
+std::string render(const Request& r);
+
+struct ConnectorStatus {
+    std::string name, type, state, detail;
+    std::uint64_t messages = 0, rejected = 0, reconnects = 0;
+};
+
+struct Response {
+    std::string status;  // success|failed|timeout|invalid|unavailable (commands), ok, error
+    std::optional<std::int64_t> code;
+    std::string msg, request_id, detail;
+    std::vector<ConnectorStatus> connectors;  // status
+};
+std::string render(const Response& r);
+// nullopt when the line is not a response (the error says why).
+std::optional<Response> parse_response(std::string_view line, std::string& error);
+
+Response from_result(const DeviceCommandResult& r);
+Response error_response(std::string detail);
+
+}  // namespace mb::control

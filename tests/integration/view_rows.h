@@ -1,0 +1,35 @@
+// Reads the contract views of a daemon's database from a test, read-only (the
+// daemon keeps writing): rows with their columns joined by '|'.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "storage/query.h"
+
+namespace mb::test {
+
+inline std::vector<std::string> rows(const std::filesystem::path& db, const std::string& sql) {
+    std::vector<std::string> out;
+    if (!std::filesystem::exists(db)) return out;
+    auto ro = open_read_only(db);
+    sql::Stmt st(ro, sql);
+    while (st.step()) {
+        std::string r;
+        for (int i = 0; i < st.column_count(); ++i) {
+            if (i) r += '|';
+            r += st.column_is_null(i) ? "NULL" : std::string(st.column_text(i));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+inline std::int64_t count(const std::filesystem::path& db, const std::string& sql) {
+    auto r = rows(db, sql);
+    return r.empty() ? -1 : std::stoll(r[0]);
+}
+
+}  // namespace mb::test
