@@ -14,10 +14,7 @@
 
 #include "normalize/ainsite_decoder.h"
 #include "normalize/register_map.h"
-
-#ifndef MB_SOURCE_DIR
-#error "MB_SOURCE_DIR must name the source tree (for tests/fixtures)"
-#endif
+#include "tests/support/fixture.h"
 
 namespace mb {
 namespace {
@@ -29,9 +26,7 @@ constexpr const char* kTopic = "meters/outbound/cust-42/sub-7/meter-1";
 constexpr TimeMs kReceived = 1700000000000;
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(kFixtures / name, std::ios::binary);
-    if (!in) throw std::runtime_error("missing fixture " + name);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return test::read_fixture("ainsite", name);
 }
 
 std::string first_line(const std::string& name) {

@@ -13,10 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "normalize/ainsite_gateway_decoder.h"
-
-#ifndef MB_SOURCE_DIR
-#error "MB_SOURCE_DIR must name the source tree (for tests/fixtures)"
-#endif
+#include "tests/support/fixture.h"
 
 namespace mb {
 namespace {
@@ -29,9 +26,7 @@ constexpr const char* kWaterTopic =
     "gateways/generic/52/c863d30b-7c02-4851-aeeb-c75319ed4340/Water/Toilets/10";
 
 std::string fixture(const std::string& name) {
-    std::ifstream in(kFixtures / name, std::ios::binary);
-    if (!in) throw std::runtime_error("missing fixture " + name);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return test::read_fixture("ainsite", name);
 }
 
 std::string first_line(const std::string& name) {
