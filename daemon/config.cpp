@@ -55,26 +55,6 @@ bool is_valid_name(std::string_view name) {
     return true;
 }
 
-bool is_loopback(std::string_view host) {
-    std::string h(host);
-    std::transform(h.begin(), h.end(), h.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (h == "localhost" || h == "localhost.") return true;
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-    in_addr v4{};
-    if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-    std::array<unsigned char, 16> v6{};
-    if (inet_pton(AF_INET6, h.c_str(), v6.data()) == 1) {
-        const bool first_ten_zero =
-            std::all_of(v6.begin(), v6.begin() + 10, [](auto b) { return b == 0; });
-        if (first_ten_zero && v6[10] == 0 && v6[11] == 0 && v6[12] == 0 && v6[13] == 0 &&
-            v6[14] == 0 && v6[15] == 1)
-            return true;  // ::1
-        return first_ten_zero && v6[10] == 0xff && v6[11] == 0xff &&
-               v6[12] == 127;  // ::ffff:127/104
-    }
-    return false;
-}
 
 std::string_view transport_name(Transport t) {
     switch (t) {
@@ -298,7 +278,7 @@ void Loader::load_broker(TableReader& r, const std::string& name, const toml::ta
     }
     const auto port = r.integer("port", 1, 65535);
     const auto tls = r.boolean("tls");
-    const bool loopback = is_loopback(b.host);
+    const bool loopback = is_loopback_host(b.host);
     // Off the machine, encryption is the default; plaintext must be asked for.
     const bool tls_on = tls.value_or(!loopback);
     b.tls = tls_on;

@@ -96,6 +96,10 @@ class TableReader {
 // compact ("50ms", "10s", "5m", "6h", "30d") durations; nullopt when invalid.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+// Whether `host` names this machine: localhost, 127.0.0.0/8, ::1 (also in
+// brackets, and IPv4-mapped). Plaintext is allowed by default only to these.
+bool is_loopback_host(std::string_view host);
+
 // Why `filter` is not a valid MQTT subscription filter, or "" when it is.
 std::string mqtt_filter_problem(std::string_view filter);
 
