@@ -54,19 +54,65 @@ struct CommandRecord {
     bool operator==(const CommandRecord&) const = default;
 };
 
+// A consent's state for one usage point (consents_v), keyed by (source,
+// usage_point). Unset times keep what is stored.
+struct ConsentUpdate {
+    std::string usage_point, state, job;
+    TimeMs at = 0;
+    std::optional<TimeMs> granted_at, expires_at;
+    bool operator==(const ConsentUpdate&) const = default;
+};
+
+// One request of a job (job_runs_v), keyed by (source, run_key): `started`
+// inserts the row (outcome running), `finished` completes it.
+struct JobRunRecord {
+    enum class Step : std::uint8_t { started, finished };
+    Step step = Step::started;
+    std::string run_key;
+    TimeMs at = 0;
+    // started:
+    std::string job, command, usage_point, direction, window_start, window_end;
+    // finished: ok | error | no_older_data | timeout | disconnected | aborted
+    std::string outcome;
+    std::int64_t records = 0;
+    std::string error, upstream_issuer, upstream_code;
+    bool operator==(const JobRunRecord&) const = default;
+};
+
+// What a fetch job has done for one (job, usage point, direction): the whole
+// day set (DaySet::to_string) and the floor, replacing what is stored.
+struct JobProgressUpdate {
+    std::string job, usage_point, direction, done;
+    std::optional<std::string> floor;
+    TimeMs at = 0;
+    bool operator==(const JobProgressUpdate&) const = default;
+};
+
+struct AuthorizeUriRecord {
+    std::string job, uri;
+    TimeMs at = 0;
+    bool operator==(const AuthorizeUriRecord&) const = default;
+};
+
 struct Envelope {
     RawMessage raw;
     DecodeResult result;
     std::vector<DeviceUpdate> devices;
     std::vector<CommandRecord> commands;
+    std::vector<ConsentUpdate> consents;
+    std::vector<JobRunRecord> job_runs;
+    std::vector<JobProgressUpdate> progress;
+    std::vector<AuthorizeUriRecord> authorize_uris;
     // No message row: the envelope carries what the connector decided on its
-    // own (a command sent, a timeout, a device gone stale). raw.source names
+    // own (a command sent, a timeout, a device gone stale, a job run). raw.source names
     // the connector; states get message_id 0.
     bool record_only = false;
 
     // Weight in the writer's bounded queue: rows it will write.
     std::size_t rows() const {
-        return 1 + result.readings.size() + result.states.size() + devices.size() + commands.size();
+        return 1 + result.readings.size() + result.states.size() + devices.size() +
+               commands.size() + consents.size() + job_runs.size() + progress.size() +
+               authorize_uris.size();
     }
 };
 

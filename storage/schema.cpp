@@ -232,17 +232,78 @@ SELECT source, gateway, device, request_id, code AS dp, value, )sql" +
 FROM commands;
 )sql";
 
+// v3: what the Enedis jobs did and know — one row per request (window,
+// outcome, the upstream's words), the days done per (job, usage point,
+// direction) so a restart resumes without refetching, and the authorize URIs.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE job_runs (
+    id              INTEGER PRIMARY KEY,
+    source          TEXT    NOT NULL,
+    job             TEXT    NOT NULL,
+    command         TEXT    NOT NULL,
+    usage_point     TEXT,
+    direction       TEXT,
+    window_start    TEXT,              -- YYYY-MM-DD, French local days, inclusive
+    window_end      TEXT,              -- exclusive
+    started_at      INTEGER NOT NULL,
+    finished_at     INTEGER,
+    outcome         TEXT    NOT NULL
+                    CHECK (outcome IN ('running', 'ok', 'error', 'no_older_data', 'timeout',
+                                       'disconnected', 'aborted')),
+    records         INTEGER NOT NULL DEFAULT 0,
+    error           TEXT,
+    upstream_issuer TEXT,
+    upstream_code   TEXT,
+    run_key         TEXT    NOT NULL,  -- the connector's id of the request
+    UNIQUE (source, run_key)
+);
+CREATE INDEX job_runs_by_job ON job_runs (source, job, started_at);
+
+CREATE TABLE job_progress (
+    source      TEXT NOT NULL,
+    job         TEXT NOT NULL,
+    usage_point TEXT NOT NULL,
+    direction   TEXT NOT NULL,
+    done        TEXT NOT NULL DEFAULT '',  -- day ranges "YYYY-MM-DD/YYYY-MM-DD ..."
+    floor       TEXT,                      -- no data before this day (the upstream said so)
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (source, job, usage_point, direction)
+);
+
+CREATE TABLE authorize_uris (
+    source       TEXT NOT NULL,
+    job          TEXT NOT NULL,
+    uri          TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    PRIMARY KEY (source, job)
+);
+)sql";
+
+const std::string kViewsV3 = std::string(R"sql(
+DROP VIEW IF EXISTS job_runs_v;
+CREATE VIEW job_runs_v AS
+SELECT source, job, command, usage_point, direction, window_start, window_end,
+       )sql") + MB_ISO("started_at") +
+                             R"sql( AS started_at,
+       CASE WHEN finished_at IS NULL THEN NULL ELSE )sql" +
+                             MB_ISO("finished_at") + R"sql( END AS finished_at,
+       outcome, records, error, upstream_issuer, upstream_code
+FROM job_runs;
+)sql";
+
 #undef MB_ISO
 
 const std::string kV1All = std::string(kV1) + kViews;
 const std::string kV2All = std::string(kV2) + kViewsV2;
+const std::string kV3All = std::string(kV3) + kViewsV3;
 
-const std::array<Migration, 2> kMigrations{{
+const std::array<Migration, 3> kMigrations{{
     {1,
      "initial schema: messages, series, readings, revisions, states, stats, consents, devices, "
      "views",
      kV1All},
     {2, "device registry details and protocol state; commands and their outcomes", kV2All},
+    {3, "job runs, job progress (days done, floor), authorize URIs", kV3All},
 }};
 
 }  // namespace

@@ -127,6 +127,32 @@ ON CONFLICT (source, gateway, device) DO UPDATE SET
     close_command_ = sql::Stmt(db_,
                                "UPDATE commands SET outcome = ?3, result_code = ?4, result_msg = "
                                "?5 WHERE source = ?1 AND request_id = ?2 AND outcome = 'pending'");
+    upsert_consent_ = sql::Stmt(db_, R"sql(
+INSERT INTO consents (source, usage_point, job, state, granted_at, expires_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (source, usage_point) DO UPDATE SET
+    job = coalesce(excluded.job, job), state = excluded.state,
+    granted_at = coalesce(excluded.granted_at, granted_at),
+    expires_at = coalesce(excluded.expires_at, expires_at), updated_at = excluded.updated_at
+)sql");
+    insert_run_ = sql::Stmt(db_,
+                            "INSERT OR IGNORE INTO job_runs (source, run_key, job, command, "
+                            "usage_point, direction, window_start, window_end, started_at, "
+                            "outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running')");
+    finish_run_ = sql::Stmt(db_,
+                            "UPDATE job_runs SET finished_at = ?3, outcome = ?4, records = ?5, "
+                            "error = ?6, upstream_issuer = ?7, upstream_code = ?8 "
+                            "WHERE source = ?1 AND run_key = ?2");
+    upsert_progress_ = sql::Stmt(db_, R"sql(
+INSERT INTO job_progress (source, job, usage_point, direction, done, floor, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (source, job, usage_point, direction) DO UPDATE SET
+    done = excluded.done, floor = excluded.floor, updated_at = excluded.updated_at
+)sql");
+    upsert_uri_ = sql::Stmt(db_,
+                            "INSERT INTO authorize_uris (source, job, uri, requested_at) VALUES "
+                            "(?1, ?2, ?3, ?4) ON CONFLICT (source, job) DO UPDATE SET uri = "
+                            "excluded.uri, requested_at = excluded.requested_at");
     get_maint_ = sql::Stmt(db_, "SELECT value FROM maintenance WHERE key = ?1");
     set_maint_ = sql::Stmt(db_,
                            "INSERT INTO maintenance (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
@@ -309,6 +335,71 @@ void Store::write_command(const std::string& source, const CommandRecord& c) {
     s.step();
 }
 
+void Store::write_job_records(const std::string& source, const Envelope& env) {
+    const auto text_or_null = [](sql::Stmt& s, int i, const std::string& v) {
+        if (v.empty())
+            s.bind_null(i);
+        else
+            s.bind(i, v);
+    };
+    const auto time_or_null = [](sql::Stmt& s, int i, const std::optional<TimeMs>& v) {
+        if (v)
+            s.bind(i, *v);
+        else
+            s.bind_null(i);
+    };
+    for (const ConsentUpdate& c : env.consents) {
+        auto& s = upsert_consent_;
+        s.reset();
+        s.bind(1, source).bind(2, c.usage_point);
+        text_or_null(s, 3, c.job);
+        s.bind(4, c.state);
+        time_or_null(s, 5, c.granted_at);
+        time_or_null(s, 6, c.expires_at);
+        s.bind(7, c.at);
+        s.step();
+    }
+    for (const JobRunRecord& r : env.job_runs) {
+        if (r.step == JobRunRecord::Step::started) {
+            auto& s = insert_run_;
+            s.reset();
+            s.bind(1, source).bind(2, r.run_key).bind(3, r.job).bind(4, r.command);
+            text_or_null(s, 5, r.usage_point);
+            text_or_null(s, 6, r.direction);
+            text_or_null(s, 7, r.window_start);
+            text_or_null(s, 8, r.window_end);
+            s.bind(9, r.at);
+            s.step();
+            continue;
+        }
+        auto& s = finish_run_;
+        s.reset();
+        s.bind(1, source).bind(2, r.run_key).bind(3, r.at).bind(4, r.outcome).bind(5, r.records);
+        text_or_null(s, 6, r.error);
+        text_or_null(s, 7, r.upstream_issuer);
+        text_or_null(s, 8, r.upstream_code);
+        s.step();
+    }
+    for (const JobProgressUpdate& p : env.progress) {
+        auto& s = upsert_progress_;
+        s.reset();
+        s.bind(1, source)
+            .bind(2, p.job)
+            .bind(3, p.usage_point)
+            .bind(4, p.direction)
+            .bind(5, p.done);
+        bind_opt(s, 6, p.floor);
+        s.bind(7, p.at);
+        s.step();
+    }
+    for (const AuthorizeUriRecord& u : env.authorize_uris) {
+        auto& s = upsert_uri_;
+        s.reset();
+        s.bind(1, source).bind(2, u.job).bind(3, u.uri).bind(4, u.at);
+        s.step();
+    }
+}
+
 ApplyStats Store::apply(std::span<const Envelope> batch) {
     ApplyStats total;
     // Per-source counters for source_stats; sources per batch are few.
@@ -341,6 +432,7 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
         // What the connector learned stands whether or not the message is accepted.
         for (const DeviceUpdate& d : env.devices) write_device(m.source, d);
         for (const CommandRecord& c : env.commands) write_command(m.source, c);
+        write_job_records(m.source, env);
         if (env.record_only) {
             for (const StateEvent& e : env.result.states)
                 write_state(m.source, e, 0, m.received_at, st);

@@ -98,6 +98,7 @@ class Store {
                      TimeMs received_at, ApplyStats& st);
     void write_device(const std::string& source, const DeviceUpdate& d);
     void write_command(const std::string& source, const CommandRecord& c);
+    void write_job_records(const std::string& source, const Envelope& env);
 
     sql::Db db_;
     StoreOptions options_;
@@ -107,7 +108,8 @@ class Store {
     sql::Stmt insert_message_, find_series_, insert_series_, insert_reading_, find_reading_,
         update_reading_, insert_revision_, upsert_state_, find_state_, upsert_stats_, prune_,
         max_message_id_, first_young_, get_maint_, set_maint_, upsert_device_, insert_command_,
-        answer_command_, close_command_;
+        answer_command_, close_command_, upsert_consent_, insert_run_, finish_run_,
+        upsert_progress_, upsert_uri_;
 };
 
 }  // namespace mb

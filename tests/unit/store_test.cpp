@@ -466,3 +466,67 @@ TEST_F(StoreTest, RecordOnlyStatesHaveNoMessage) {
 
 }  // namespace
 }  // namespace mb
+
+namespace mb {
+namespace {
+
+TEST_F(StoreTest, JobRecordsConsentsProgressAndUris) {
+    Envelope e;
+    e.record_only = true;
+    e.raw.source = "enedis";
+    e.raw.received_at = kT0;
+    JobRunRecord started;
+    started.run_key = "r1";
+    started.at = kT0;
+    started.job = "daily";
+    started.command = "get_daily";
+    started.usage_point = "22516914714270";
+    started.direction = "consumption";
+    started.window_start = "2022-01-01";
+    started.window_end = "2022-03-01";
+    e.job_runs.push_back(started);
+    e.consents.push_back(
+        ConsentUpdate{"22516914714270", "granted", "consent", kT0, kT0, kT0 + 1000});
+    e.progress.push_back(JobProgressUpdate{"daily", "22516914714270", "consumption",
+                                           "2022-01-01/2022-03-01", std::nullopt, kT0});
+    e.authorize_uris.push_back(
+        AuthorizeUriRecord{"consent", "https://x/authorize?duration=P1Y", kT0});
+    store.apply(std::vector<Envelope>{e});
+
+    Envelope f = e;
+    f.job_runs.clear();
+    f.consents.clear();
+    f.authorize_uris.clear();
+    JobRunRecord finished;
+    finished.step = JobRunRecord::Step::finished;
+    finished.run_key = "r1";
+    finished.at = kT0 + 2000;
+    finished.outcome = "no_older_data";
+    finished.error = "The requested period cannot be anterior to the meter's last activation date";
+    finished.upstream_issuer = "enedis-data-connect";
+    finished.upstream_code = "ADAM-ERR0123";
+    f.job_runs.push_back(finished);
+    f.progress[0].floor = "2022-02-01";
+    // A revocation keeps when it was granted.
+    f.consents.push_back(ConsentUpdate{"22516914714270", "revoked", "", kT0 + 3000, {}, {}});
+    store.apply(std::vector<Envelope>{f});
+
+    EXPECT_EQ(rows("SELECT job, window_start, window_end, outcome, records, upstream_code, "
+                   "finished_at FROM job_runs_v"),
+              (std::vector<std::vector<std::string>>{{"daily", "2022-01-01", "2022-03-01",
+                                                      "no_older_data", "0", "ADAM-ERR0123",
+                                                      "2022-03-01T00:00:02.000Z"}}));
+    EXPECT_EQ(rows("SELECT usage_point, state, granted_at, expires_at, job FROM consents_v"),
+              (std::vector<std::vector<std::string>>{{"22516914714270", "revoked",
+                                                      "2022-03-01T00:00:00.000Z",
+                                                      "2022-03-01T00:00:01.000Z", "consent"}}));
+    EXPECT_EQ(rows("SELECT done, floor FROM job_progress"),
+              (std::vector<std::vector<std::string>>{{"2022-01-01/2022-03-01", "2022-02-01"}}));
+    EXPECT_EQ(
+        rows("SELECT job, uri FROM authorize_uris"),
+        (std::vector<std::vector<std::string>>{{"consent", "https://x/authorize?duration=P1Y"}}));
+    EXPECT_EQ(count("SELECT count(*) FROM messages"), 0);
+}
+
+}  // namespace
+}  // namespace mb
