@@ -1,0 +1,269 @@
+// EnedisJobs without a network: calls out, answers in, envelopes checked.
+#include "connectors/enedis_jobs.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "normalize/time_format.h"
+#include "tests/support/fixture.h"
+
+namespace mb {
+namespace {
+
+constexpr const char* kPrm = "11453290002823";
+constexpr const char* kPrm2 = "22516914714270";
+
+TimeMs at(const char* iso) {
+    return *parse_iso8601(iso);
+}
+Day day_of(const char* s) {
+    return *parse_day(s);
+}
+
+JobConfig fetch_job(const std::string& name, FetchKind kind, std::vector<std::string> ups,
+                    std::int64_t backfill, const char* schedule = "daily 08:30") {
+    auto o = std::make_shared<EnedisJobOptions>();
+    EnedisFetchJob f;
+    f.kind = kind;
+    f.granted = ups.empty();
+    f.usage_points = std::move(ups);
+    f.directions = {"consumption"};
+    f.backfill_days = backfill;
+    o->fetch = f;
+    std::string why;
+    o->schedule = *parse_schedule(schedule, why);
+    JobConfig j;
+    j.name = name;
+    j.connector = "enedis";
+    j.command = kind == FetchKind::daily ? "get_daily" : "get_load_curve";
+    j.options = o;
+    return j;
+}
+
+JobConfig authorize_job() {
+    auto o = std::make_shared<EnedisJobOptions>();
+    EnedisAuthorizeJob a;
+    a.service_name = "Elec Expert Demo";
+    a.service = {"line 1", "line <2>"};
+    a.processings = {"Analyse", "Graphiques"};
+    a.duration = "P1Y";
+    a.test_client = 3;
+    a.redirect_uri = "http://perdu.com?user=plop";
+    o->authorize = a;
+    JobConfig j;
+    j.name = "consent";
+    j.connector = "enedis";
+    j.command = "get_authorize_uri";
+    j.options = o;
+    return j;
+}
+
+// A daily answer of the proxy for [from, to): one Wh value per Paris day.
+std::string daily_answer(const std::string& prm, Day from, Day to, double base = 1000) {
+    const TimeMs bt = paris_midnight(from) / 1000;
+    std::string records;
+    int i = 0;
+    for (Day d = from; d < to; d += date::days{1}, ++i) {
+        const TimeMs t = paris_midnight(d) / 1000 - bt;
+        records +=
+            i == 0
+                ? fmt::format(
+                      R"(<senml bn="urn:dev:prm:{}_daily_consumption" bt="{}" t="0" v="{}" bu="Wh"/>)",
+                      prm, bt, base + i)
+                : fmt::format(R"(<senml t="{}" v="{}"/>)", t, base + i);
+    }
+    return fmt::format(
+        R"(<iq type="result" id="x"><command xmlns="http://jabber.org/protocol/commands" node="get_daily" status="completed"><quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="energy" type="electrical" unit="Wh"/><business direction="consumption"/><aggregate type="sum"/><sampling interval="86400"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise></command></iq>)",
+        prm, records);
+}
+
+const FormField* field(const EnedisCall& c, const std::string& var) {
+    for (const auto& f : c.fields)
+        if (f.var == var) return &f;
+    return nullptr;
+}
+
+std::size_t readings(const Batch& b) {
+    std::size_t n = 0;
+    for (const auto& e : b) n += e.result.readings.size();
+    return n;
+}
+
+const JobRunRecord* finished(const Batch& b) {
+    for (const auto& e : b)
+        for (const auto& r : e.job_runs)
+            if (r.step == JobRunRecord::Step::finished) return &r;
+    return nullptr;
+}
+
+TEST(EnedisJobs, ADailyBackfillIsOneCallAndItsDaysAreDone) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{}, {fetch_job("daily", FetchKind::daily, {kPrm}, 20)},
+                    {}, now);
+    Batch staged;
+    auto call = jobs.next(now, staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->node, "get_daily");
+    EXPECT_EQ(field(*call, "usage_point_id")->values[0], kPrm);
+    EXPECT_EQ(field(*call, "start_date")->values[0], "2024-04-30");
+    EXPECT_EQ(field(*call, "end_date")->values[0], "2024-05-20");
+    ASSERT_EQ(staged.size(), 1u);
+    EXPECT_EQ(staged[0].job_runs.at(0).window_start, "2024-04-30");
+    EXPECT_FALSE(jobs.next(now + 5000, staged));  // one call in flight at a time
+
+    staged.clear();
+    jobs.on_result(call->key, daily_answer(kPrm, day_of("2024-04-30"), day_of("2024-05-20")),
+                   now + 500, staged);
+    EXPECT_EQ(readings(staged), 20u);
+    ASSERT_TRUE(finished(staged));
+    EXPECT_EQ(finished(staged)->outcome, "ok");
+    EXPECT_EQ(finished(staged)->records, 20);
+    bool saved = false;
+    for (const auto& e : staged)
+        for (const auto& p : e.progress) {
+            EXPECT_EQ(p.done, "2024-04-30/2024-05-20");
+            saved = true;
+        }
+    EXPECT_TRUE(saved);
+    EXPECT_EQ(staged.at(0).raw.topic, "get_daily 11453290002823 consumption 2024-04-30 2024-05-20");
+    EXPECT_FALSE(jobs.next(now + 5000, staged));  // nothing missing
+    // The next day, after publication: only that day.
+    staged.clear();
+    call = jobs.next(at("2024-05-21T06:31:00Z"), staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(field(*call, "start_date")->values[0], "2024-05-20");
+    EXPECT_EQ(field(*call, "end_date")->values[0], "2024-05-21");
+}
+
+TEST(EnedisJobs, CallsRespectTheRateLimit) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{},
+                    {fetch_job("daily", FetchKind::daily, {kPrm, kPrm2}, 3)}, {}, now);
+    Batch staged;
+    auto first = jobs.next(now, staged);
+    ASSERT_TRUE(first);
+    jobs.on_result(first->key, daily_answer(kPrm, day_of("2024-05-17"), day_of("2024-05-20")),
+                   now + 100, staged);
+    EXPECT_FALSE(jobs.next(now + 900, staged));
+    EXPECT_EQ(jobs.next_wakeup(now + 900), now + 1000);
+    auto second = jobs.next(now + 1000, staged);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(field(*second, "usage_point_id")->values[0], kPrm2);
+}
+
+TEST(EnedisJobs, NoOlderDataIsBisectedToTheActivationDayAndEndsTheBackfill) {
+    const TimeMs t0 = at("2024-05-20T10:00:00Z");
+    const Day activation = day_of("2024-03-11");
+    EnedisJobs jobs("enedis", EnedisOptions{}, {fetch_job("daily", FetchKind::daily, {kPrm}, 365)},
+                    {}, t0);
+    TimeMs now = t0;
+    Batch staged;
+    int calls = 0;
+    std::set<Day> stored;
+    while (auto call = jobs.next(now, staged)) {
+        ++calls;
+        const Day from = *parse_day(field(*call, "start_date")->values[0]);
+        const Day to = *parse_day(field(*call, "end_date")->values[0]);
+        staged.clear();
+        if (from < activation) {
+            EnedisFailure f;
+            f.text = "The requested period cannot be anterior to the meter's last activation date";
+            f.issuer = "enedis-data-connect";
+            f.code = "ADAM-ERR0123";
+            jobs.on_failure(call->key, f, now, staged);
+            ASSERT_TRUE(finished(staged));
+            EXPECT_EQ(finished(staged)->outcome, "no_older_data");
+            EXPECT_EQ(finished(staged)->upstream_code, "ADAM-ERR0123");
+        } else {
+            jobs.on_result(call->key, daily_answer(kPrm, from, to), now, staged);
+            for (Day d = from; d < to; d += date::days{1}) EXPECT_TRUE(stored.insert(d).second);
+        }
+        now += 1000;
+        ASSERT_LT(calls, 40);
+    }
+    // Every day from the activation to yesterday, each once; about log2(365) calls.
+    EXPECT_EQ(stored.size(), static_cast<std::size_t>((day_of("2024-05-20") - activation).count()));
+    EXPECT_EQ(*stored.begin(), activation);
+    EXPECT_LE(calls, 12);
+    // The floor is kept: a later run asks for nothing older.
+    EXPECT_FALSE(jobs.next(now + 3600000, staged));
+}
+
+TEST(EnedisJobs, OtherFailuresAreRetriedWithBackoff) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{}, {fetch_job("daily", FetchKind::daily, {kPrm}, 2)},
+                    {}, now);
+    Batch staged;
+    auto call = jobs.next(now, staged);
+    ASSERT_TRUE(call);
+    EnedisFailure f;
+    f.kind = EnedisFailure::Kind::timeout;
+    staged.clear();
+    jobs.on_failure(call->key, f, now + 30000, staged);
+    EXPECT_EQ(finished(staged)->outcome, "timeout");
+    EXPECT_FALSE(jobs.next(now + 59000, staged));
+    auto again = jobs.next(now + 60000, staged);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(field(*again, "start_date")->values[0], "2024-05-18");
+    // A late answer to the first call is ignored (its failure is recorded).
+    staged.clear();
+    jobs.on_result(call->key, daily_answer(kPrm, day_of("2024-05-18"), day_of("2024-05-20")),
+                   now + 61000, staged);
+    EXPECT_TRUE(staged.empty());
+}
+
+TEST(EnedisJobs, AuthorizeSendsBothFormsAndStoresTheUriWithItsParameters) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{}, {authorize_job()}, {}, now);
+    Batch staged;
+    auto call = jobs.next(now, staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->node, "get_authorize_uri");
+    EXPECT_EQ(field(*call, "name")->values, std::vector<std::string>{"Elec Expert Demo"});
+    EXPECT_TRUE(field(*call, "service")->multi);
+    EXPECT_EQ(field(*call, "processings")->values.size(), 2u);
+    EXPECT_EQ(field(*call, "description")->values[0],
+              "<p>line 1</p><p>line &lt;2&gt;</p><p>Analyse<br/>Graphiques</p>");
+    staged.clear();
+    jobs.on_result(call->key, test::read_fixture("enedis", "doc_authorize_response.xml"), now,
+                   staged);
+    ASSERT_FALSE(staged.empty());
+    ASSERT_EQ(staged[0].authorize_uris.size(), 1u);
+    EXPECT_EQ(staged[0].authorize_uris[0].uri,
+              "https://srv5.breizh-sen2.eu/dataconnect-proxy/authorize?id=ad35a140&duration=P1Y&"
+              "redirect_uri=http%3A%2F%2Fperdu.com%3Fuser%3Dplop&test_client=3");
+    EXPECT_FALSE(jobs.next(now + 10000, staged));  // once
+    EXPECT_TRUE(jobs.run_now("consent", now + 10000));
+    EXPECT_TRUE(jobs.next(now + 10000, staged));
+}
+
+TEST(EnedisJobs, AConsentIsRecordedAndStartsTheJobsOnGrantedUsagePoints) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{},
+                    {authorize_job(), fetch_job("daily", FetchKind::daily, {}, 5)}, {}, now);
+    Batch staged;
+    auto call = jobs.next(now, staged);  // the authorize call; no usage point granted yet
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->node, "get_authorize_uri");
+    jobs.on_result(call->key, test::read_fixture("enedis", "doc_authorize_response.xml"), now,
+                   staged);
+    staged.clear();
+    jobs.on_consent(test::read_fixture("enedis", "doc_consent_message.xml"), now + 2000, staged);
+    ASSERT_EQ(staged.size(), 1u);
+    ASSERT_EQ(staged[0].consents.size(), 1u);
+    const ConsentUpdate& c = staged[0].consents[0];
+    EXPECT_EQ(c.usage_point, "22516914714270");
+    EXPECT_EQ(c.state, "ton_etat");
+    EXPECT_EQ(c.job, "consent");
+    EXPECT_EQ(c.granted_at, now + 2000);
+    EXPECT_EQ(c.expires_at, now + 2000 + 365LL * 86400000);
+    call = jobs.next(now + 2000, staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->node, "get_daily");
+    EXPECT_EQ(field(*call, "usage_point_id")->values[0], "22516914714270");
+}
+
+}  // namespace
+}  // namespace mb
