@@ -183,4 +183,95 @@ void for_each_command(sql::Db& db, const std::optional<std::string>& source, std
     }
 }
 
+void for_each_job_run(sql::Db& db, const std::optional<std::string>& job, std::int64_t limit,
+                      const std::function<void(const JobRunRow&)>& fn) {
+    std::string sqltext =
+        "SELECT source, job, command, coalesce(usage_point, ''), coalesce(direction, ''), "
+        "coalesce(window_start, ''), coalesce(window_end, ''), outcome, coalesce(error, ''), "
+        "coalesce(upstream_issuer, ''), coalesce(upstream_code, ''), started_at, finished_at, "
+        "records FROM job_runs";
+    if (job) sqltext += " WHERE job = ?2";
+    sqltext += " ORDER BY started_at DESC, id DESC LIMIT ?1";
+    sql::Stmt st(db, sqltext);
+    st.bind(1, limit);
+    if (job) st.bind(2, *job);
+    while (st.step()) {
+        JobRunRow r;
+        r.source = st.column_text(0);
+        r.job = st.column_text(1);
+        r.command = st.column_text(2);
+        r.usage_point = st.column_text(3);
+        r.direction = st.column_text(4);
+        r.window_start = st.column_text(5);
+        r.window_end = st.column_text(6);
+        r.outcome = st.column_text(7);
+        r.error = st.column_text(8);
+        r.upstream_issuer = st.column_text(9);
+        r.upstream_code = st.column_text(10);
+        r.started_at = st.column_int(11);
+        r.finished_at = opt_int(st, 12);
+        r.records = st.column_int(13);
+        fn(r);
+    }
+}
+
+std::vector<JobProgressRow> load_job_progress(sql::Db& db, const std::string& source) {
+    sql::Stmt st(db,
+                 "SELECT source, job, usage_point, direction, done, floor FROM job_progress "
+                 "WHERE source = ?1 ORDER BY job, usage_point, direction");
+    st.bind(1, source);
+    std::vector<JobProgressRow> out;
+    while (st.step())
+        out.push_back(JobProgressRow{std::string(st.column_text(0)), std::string(st.column_text(1)),
+                                     std::string(st.column_text(2)), std::string(st.column_text(3)),
+                                     std::string(st.column_text(4)), opt_text(st, 5)});
+    return out;
+}
+
+std::vector<ConsentRow> load_consents(sql::Db& db, const std::optional<std::string>& source) {
+    std::string sqltext =
+        "SELECT source, usage_point, state, coalesce(job, ''), granted_at, expires_at, "
+        "updated_at FROM consents";
+    if (source) sqltext += " WHERE source = ?1";
+    sqltext += " ORDER BY source, usage_point";
+    sql::Stmt st(db, sqltext);
+    if (source) st.bind(1, *source);
+    std::vector<ConsentRow> out;
+    while (st.step()) {
+        ConsentRow c;
+        c.source = st.column_text(0);
+        c.usage_point = st.column_text(1);
+        c.state = st.column_text(2);
+        c.job = st.column_text(3);
+        c.granted_at = opt_int(st, 4);
+        c.expires_at = opt_int(st, 5);
+        c.updated_at = st.column_int(6);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+std::vector<AuthorizeUriRow> load_authorize_uris(sql::Db& db,
+                                                 const std::optional<std::string>& source) {
+    std::string sqltext = "SELECT source, job, uri, requested_at FROM authorize_uris";
+    if (source) sqltext += " WHERE source = ?1";
+    sqltext += " ORDER BY source, job";
+    sql::Stmt st(db, sqltext);
+    if (source) st.bind(1, *source);
+    std::vector<AuthorizeUriRow> out;
+    while (st.step())
+        out.push_back(AuthorizeUriRow{std::string(st.column_text(0)),
+                                      std::string(st.column_text(1)),
+                                      std::string(st.column_text(2)), st.column_int(3)});
+    return out;
+}
+
+std::map<std::string, TimeMs> last_job_runs(sql::Db& db, const std::string& source) {
+    sql::Stmt st(db, "SELECT job, max(started_at) FROM job_runs WHERE source = ?1 GROUP BY job");
+    st.bind(1, source);
+    std::map<std::string, TimeMs> out;
+    while (st.step()) out[std::string(st.column_text(0))] = st.column_int(1);
+    return out;
+}
+
 }  // namespace mb

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,5 +89,40 @@ struct CommandRow {
 // Newest first.
 void for_each_command(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
                       const std::function<void(const CommandRow&)>& fn);
+
+struct JobRunRow {
+    std::string source, job, command, usage_point, direction, window_start, window_end, outcome,
+        error, upstream_issuer, upstream_code;
+    TimeMs started_at = 0;
+    std::optional<TimeMs> finished_at;
+    std::int64_t records = 0;
+};
+
+// Newest first; `job` filters when set.
+void for_each_job_run(sql::Db& db, const std::optional<std::string>& job, std::int64_t limit,
+                      const std::function<void(const JobRunRow&)>& fn);
+
+struct JobProgressRow {
+    std::string source, job, usage_point, direction, done;
+    std::optional<std::string> floor;
+};
+std::vector<JobProgressRow> load_job_progress(sql::Db& db, const std::string& source);
+
+struct ConsentRow {
+    std::string source, usage_point, state, job;
+    std::optional<TimeMs> granted_at, expires_at;
+    TimeMs updated_at = 0;
+};
+std::vector<ConsentRow> load_consents(sql::Db& db, const std::optional<std::string>& source);
+
+struct AuthorizeUriRow {
+    std::string source, job, uri;
+    TimeMs requested_at = 0;
+};
+std::vector<AuthorizeUriRow> load_authorize_uris(sql::Db& db,
+                                                 const std::optional<std::string>& source);
+
+// job → the start of its latest run, for one source.
+std::map<std::string, TimeMs> last_job_runs(sql::Db& db, const std::string& source);
 
 }  // namespace mb

@@ -526,6 +526,22 @@ TEST_F(StoreTest, JobRecordsConsentsProgressAndUris) {
         rows("SELECT job, uri FROM authorize_uris"),
         (std::vector<std::vector<std::string>>{{"consent", "https://x/authorize?duration=P1Y"}}));
     EXPECT_EQ(count("SELECT count(*) FROM messages"), 0);
+
+    // What the connector loads back at start-up, and what the CLI lists.
+    const auto progress = load_job_progress(store.db(), "enedis");
+    ASSERT_EQ(progress.size(), 1u);
+    EXPECT_EQ(progress[0].floor, "2022-02-01");
+    const auto consents = load_consents(store.db(), std::string("enedis"));
+    ASSERT_EQ(consents.size(), 1u);
+    EXPECT_EQ(consents[0].expires_at, kT0 + 1000);
+    EXPECT_EQ(load_authorize_uris(store.db(), std::nullopt).at(0).job, "consent");
+    EXPECT_EQ(last_job_runs(store.db(), "enedis"), (std::map<std::string, TimeMs>{{"daily", kT0}}));
+    std::vector<std::string> runs;
+    for_each_job_run(store.db(), std::string("daily"), 10, [&](const JobRunRow& r) {
+        runs.push_back(r.outcome + " " + r.upstream_code + " " + std::to_string(*r.finished_at));
+    });
+    EXPECT_EQ(runs,
+              std::vector<std::string>{"no_older_data ADAM-ERR0123 " + std::to_string(kT0 + 2000)});
 }
 
 }  // namespace
