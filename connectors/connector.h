@@ -68,6 +68,13 @@ class Connector {
     // Any thread. Connectors that drive devices override this; the default
     // refuses. Pending commands complete (aborted) when the connector stops.
     virtual void send_command(DeviceCommand command, CommandDone done);
+
+    // Any thread. Starts one of the connector's jobs now, whatever its
+    // schedule; false when the connector has no such job (the default).
+    virtual bool run_job(const std::string& job) {
+        (void)job;
+        return false;
+    }
 };
 
 }  // namespace mb

@@ -292,6 +292,26 @@ void App::on_control(const control::Request& request, ControlServer::Reply reply
         reply(r);
         return;
     }
+    if (const auto* j = std::get_if<control::RunJobRequest>(&request)) {
+        control::Response r;
+        const JobConfig* job = nullptr;
+        for (const auto& jc : config_->jobs)
+            if (jc.name == j->job) job = &jc;
+        const auto it = job ? connectors_.find(job->connector) : connectors_.end();
+        if (!job) {
+            r = control::error_response(fmt::format("no job named '{}'", j->job));
+            r.status = "unavailable";
+        } else if (it == connectors_.end() || !it->second.connector->run_job(j->job)) {
+            r = control::error_response(
+                fmt::format("connector '{}' of job '{}' is not running", job->connector, j->job));
+            r.status = "unavailable";
+        } else {
+            r.status = "ok";
+            r.detail = fmt::format("job {} started on connector {}", j->job, job->connector);
+        }
+        reply(r);
+        return;
+    }
     const auto& c = std::get<control::CommandRequest>(request);
     const auto it = connectors_.find(c.connector);
     if (it == connectors_.end() || stopping_) {

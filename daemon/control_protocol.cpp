@@ -55,8 +55,14 @@ ParsedRequest parse_request(std::string_view line) {
         out.request = StatusRequest{};
         return out;
     }
+    if (op == "run_job") {
+        RunJobRequest j;
+        if (!get_string(o, "job", j.job, out.error, true)) return out;
+        out.request = std::move(j);
+        return out;
+    }
     if (op != "command") {
-        out.error = fmt::format("unknown op \"{}\" (command, status)", op);
+        out.error = fmt::format("unknown op \"{}\" (command, run_job, status)", op);
         return out;
     }
     CommandRequest c;
@@ -82,6 +88,8 @@ ParsedRequest parse_request(std::string_view line) {
 
 std::string render(const Request& r) {
     if (std::holds_alternative<StatusRequest>(r)) return "{\"op\":\"status\"}";
+    if (const auto* j = std::get_if<RunJobRequest>(&r))
+        return fmt::format("{{\"op\":\"run_job\",\"job\":{}}}", q(j->job));
     const auto& c = std::get<CommandRequest>(r);
     return fmt::format(
         "{{\"op\":\"command\",\"connector\":{},\"gateway\":{},\"device\":{},\"dp\":{},\"value\":{},"

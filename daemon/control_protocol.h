@@ -5,6 +5,8 @@
 //   → {"op":"command","connector":"tuya","gateway":"gw-1","device":"cid",
 //      "dp":"valve_state","value":"open","timeout_ms":10000}
 //   ← {"status":"success","code":0,"msg":"success","request_id":"…","detail":"…"}
+//   → {"op":"run_job","job":"daily"}
+//   ← {"status":"ok","detail":"job daily started"}
 //   → {"op":"status"}
 //   ← {"status":"ok","detail":"<status line>","connectors":[{"name":…,"state":…,…}]}
 //   ← {"status":"error","detail":"…"} for a request the daemon cannot read.
@@ -31,7 +33,11 @@ struct CommandRequest {
     DeviceCommand command;  // timeout 0: the connector's default
 };
 struct StatusRequest {};
-using Request = std::variant<CommandRequest, StatusRequest>;
+// Starts a job now, whatever its schedule.
+struct RunJobRequest {
+    std::string job;
+};
+using Request = std::variant<CommandRequest, StatusRequest, RunJobRequest>;
 
 struct ParsedRequest {
     std::optional<Request> request;

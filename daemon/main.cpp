@@ -324,6 +324,71 @@ int cmd_command(const std::string& file, const CommandArgs& a) {
     return kExitFailure;
 }
 
+struct JobsArgs {
+    std::optional<std::string> job, run;
+    std::int64_t limit = 20;
+    std::string format = "table";
+};
+
+int cmd_jobs(const std::string& file, const JobsArgs& a) {
+    auto format = parse_format(a.format);
+    if (!format) return kExitUsage;
+    if (a.run) {
+        auto cfg = load_or_report(file);
+        if (!cfg) return kExitConfig;
+        control::Response r;
+        try {
+            r = control_call(cfg->control.socket, control::RunJobRequest{*a.run},
+                             std::chrono::seconds(10));
+        } catch (const ControlUnavailable& e) {
+            fmt::print(stderr, "jobs --run: {}\n", e.what());
+            return kExitUnavailable;
+        }
+        if (r.status != "ok") {
+            fmt::print(stderr, "jobs --run: {}\n", r.detail);
+            return kExitUnavailable;
+        }
+        fmt::print("{}\n", r.detail);
+        return kExitOk;
+    }
+    return with_db(file, [&](sql::Db& db) {
+        TableWriter out(
+            stdout, *format,
+            {"started_at", "job", "command", "usage_point", "direction", "window_start",
+             "window_end", "outcome", "records", "error", "upstream_code", "finished_at"});
+        for_each_job_run(db, a.job, a.limit, [&](const JobRunRow& r) {
+            out.row({time_cell(r.started_at), text(r.job), text(r.command), text(r.usage_point),
+                     text(r.direction), text(r.window_start), text(r.window_end), text(r.outcome),
+                     num(r.records), text(r.error), text(r.upstream_code),
+                     time_cell(r.finished_at)});
+        });
+        out.finish();
+        return kExitOk;
+    });
+}
+
+int cmd_consent(const std::string& file, const std::string& format_name) {
+    auto format = parse_format(format_name);
+    if (!format) return kExitUsage;
+    return with_db(file, [&](sql::Db& db) {
+        const auto uris = load_authorize_uris(db, std::nullopt);
+        if (*format == OutputFormat::table) {
+            for (const auto& u : uris)
+                fmt::print("{} {}: {} (requested {})\n", u.source, u.job, u.uri,
+                           format_iso_ms(u.requested_at));
+            if (uris.empty())
+                fmt::print("no authorize URI yet (the get_authorize_uri job runs at start)\n");
+        }
+        TableWriter out(stdout, *format,
+                        {"source", "usage_point", "state", "granted_at", "expires_at", "job"});
+        for (const auto& c : load_consents(db, std::nullopt))
+            out.row({text(c.source), text(c.usage_point), text(c.state), time_cell(c.granted_at),
+                     time_cell(c.expires_at), text(c.job)});
+        out.finish();
+        return kExitOk;
+    });
+}
+
 int cmd_status(const std::string& file, const std::string& format_name) {
     auto format = parse_format(format_name);
     if (!format) return kExitUsage;
@@ -462,6 +527,25 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"table", "csv", "json"}))
         ->capture_default_str();
 
+    JobsArgs ja;
+    auto* jobs =
+        cli.add_subcommand("jobs", "the latest job runs (Enedis requests), or run a job now");
+    add_config(jobs);
+    jobs->add_option("--job", ja.job, "only this job");
+    jobs->add_option("--run", ja.run, "start this job now in the running daemon");
+    jobs->add_option("--limit", ja.limit, "at most this many")->capture_default_str();
+    jobs->add_option("--format", ja.format, "table, csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->capture_default_str();
+
+    std::string consent_format = "table";
+    auto* consent = cli.add_subcommand(
+        "consent", "the authorize URIs to send to customers, and the consents received");
+    add_config(consent);
+    consent->add_option("--format", consent_format, "table, csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->capture_default_str();
+
     std::string pw_client, pw_user;
     auto* password = cli.add_subcommand(
         "tuya-password", "print a Tuya gateway's MQTT password: md5(clientId + username), hex");
@@ -485,6 +569,8 @@ int main(int argc, char** argv) {
         if (*commands) return cmd_commands(config, cmds_source, cmds_limit, cmds_format);
         if (*command) return cmd_command(config, ca);
         if (*status) return cmd_status(config, status_format);
+        if (*jobs) return cmd_jobs(config, ja);
+        if (*consent) return cmd_consent(config, consent_format);
         if (*password) {
             fmt::print("{}\n", tuya_gateway_password(pw_client, pw_user));
             return kExitOk;

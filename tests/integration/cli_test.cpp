@@ -45,6 +45,55 @@ class CliTest : public ::testing::Test {
     TempDir dir;
 };
 
+TEST_F(CliTest, JobsAndConsentListWhatTheEnedisConnectorRecorded) {
+    {
+        auto store = Store::open(db(), StoreOptions{});
+        Envelope e;
+        e.record_only = true;
+        e.raw.source = "enedis";
+        e.raw.received_at = kT0;
+        JobRunRecord started;
+        started.run_key = "k1";
+        started.at = kT0;
+        started.job = "daily";
+        started.command = "get_daily";
+        started.usage_point = "22516914714270";
+        started.direction = "consumption";
+        started.window_start = "2021-03-01";
+        started.window_end = "2022-03-01";
+        JobRunRecord done = started;
+        done.step = JobRunRecord::Step::finished;
+        done.at = kT0 + 1500;
+        done.outcome = "no_older_data";
+        done.error = "The requested period cannot be anterior to the meter's last activation date";
+        done.upstream_code = "ADAM-ERR0123";
+        e.job_runs = {started, done};
+        e.consents.push_back(
+            ConsentUpdate{"22516914714270", "ton_etat", "consent", kT0, kT0, kT0 + 86400000});
+        e.authorize_uris.push_back(
+            AuthorizeUriRecord{"consent", "https://proxy/authorize?id=a&duration=P1Y", kT0});
+        store.apply(Batch{e});
+    }
+    auto r = cli({"jobs", "-c", config().string(), "--format", "csv"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "started_at,job,command,usage_point,direction,window_start,window_end,outcome,"
+              "records,error,upstream_code,finished_at\n"
+              "2022-03-01T00:00:00.000Z,daily,get_daily,22516914714270,consumption,2021-03-01,"
+              "2022-03-01,no_older_data,0,The requested period cannot be anterior to the meter's "
+              "last activation date,ADAM-ERR0123,2022-03-01T00:00:01.500Z\n");
+    r = cli({"consent", "-c", config().string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("enedis consent: https://proxy/authorize?id=a&duration=P1Y"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("22516914714270"), std::string::npos) << r.out;
+    // Running a job needs the daemon.
+    r = cli({"jobs", "-c", config().string(), "--run", "daily"});
+    EXPECT_EQ(r.exit_code, 69);
+    EXPECT_NE(r.err.find("cannot reach the daemon"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, VersionFlag) {
     auto r = cli({"--version"});
     EXPECT_EQ(r.exit_code, 0);

@@ -23,7 +23,8 @@ TEST(ControlProtocol, BadRequestsSayWhatIsWrong) {
     EXPECT_EQ(parse_request("nope").error.substr(0, 8), "not JSON");
     EXPECT_EQ(parse_request("[]").error, "not a JSON object");
     EXPECT_EQ(parse_request("{}").error, "missing \"op\"");
-    EXPECT_EQ(parse_request(R"({"op":"reboot"})").error, "unknown op \"reboot\" (command, status)");
+    EXPECT_EQ(parse_request(R"({"op":"reboot"})").error,
+              "unknown op \"reboot\" (command, run_job, status)");
     EXPECT_EQ(
         parse_request(R"({"op":"command","connector":"t","gateway":"g","device":"d","dp":"x"})")
             .error,
@@ -40,6 +41,13 @@ TEST(ControlProtocol, BadRequestsSayWhatIsWrong) {
         "\"timeout_ms\" must be an integer from 0 to 3600000");
     EXPECT_TRUE(
         std::holds_alternative<StatusRequest>(*parse_request(R"({"op":"status"})").request));
+}
+
+TEST(ControlProtocol, RunJobRoundTrips) {
+    const auto parsed = parse_request(render(Request{RunJobRequest{"daily"}}));
+    ASSERT_TRUE(parsed.request.has_value()) << parsed.error;
+    EXPECT_EQ(std::get<RunJobRequest>(*parsed.request).job, "daily");
+    EXPECT_EQ(parse_request(R"({"op":"run_job"})").error, "missing \"job\"");
 }
 
 TEST(ControlProtocol, ResponsesRoundTrip) {
