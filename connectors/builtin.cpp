@@ -3,6 +3,7 @@
 #include "connectors/ainsite_type.h"
 #include "connectors/akenza_type.h"
 #include "connectors/canonical_type.h"
+#include "connectors/enedis_connector.h"
 #include "connectors/registry.h"
 #include "connectors/spool_connector.h"
 #include "connectors/tuya_type.h"
@@ -18,6 +19,7 @@ void register_builtin_connectors(ConnectorRegistry& registry) {
     register_akenza(registry);
     register_ainsite(registry);
     register_tuya(registry);
+    register_enedis(registry);
 }
 
 }  // namespace mb

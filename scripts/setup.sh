@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   clang libclang-rt-14-dev
   libmosquitto-dev mosquitto mosquitto-clients
-  libgloox-dev prosody
+  libgloox-dev libgnutls28-dev prosody
   libpugixml-dev libsimdjson-dev libboost-dev
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev
