@@ -104,11 +104,13 @@ EnedisJobs::EnedisJobs(std::string source, const EnedisOptions& options,
         job.config = std::move(j);
         job.options = dynamic_cast<const EnedisJobOptions*>(job.config.options.get());
         if (!job.options) continue;
-        if (auto it = state_.last_runs.find(job.config.name); it != state_.last_runs.end())
+        // A fetch job plans at start: what a stopped or killed run left missing
+        // is fetched now, not at the next scheduled time (what is done is not
+        // asked again). An authorize job runs again only when its URI is missing.
+        if (auto it = state_.last_runs.find(job.config.name);
+            it != state_.last_runs.end() && job.options->authorize &&
+            state_.authorized_jobs.count(job.config.name))
             job.last_run = it->second;
-        // An authorize job without a stored URI has not really run.
-        if (job.options->authorize && !state_.authorized_jobs.count(job.config.name))
-            job.last_run.reset();
         jobs_.push_back(std::move(job));
     }
     std::mt19937_64 rng{std::random_device{}()};

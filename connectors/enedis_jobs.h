@@ -8,7 +8,7 @@
 // days done and the floor per (job, usage point, direction), authorize URIs.
 // One thread (the connector's); no I/O, the clock is a parameter.
 //
-// Planning (fetch_plan.h): when a job's schedule fires, or a consent arrives
+// Planning (fetch_plan.h): at start, when a job's schedule fires, or a consent arrives
 // for a job on "granted" usage points, each (usage point, direction) gets the
 // windows still missing, newest first, within the upstream's limits. Calls go
 // out one at a time, at most `rate_limit` per second. An answer marks its days

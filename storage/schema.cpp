@@ -328,13 +328,17 @@ void migrate(sql::Db& db, int target) {
             fmt::format("database schema version {} is newer than this meterbridge supports ({}); "
                         "upgrade meterbridge or use another database",
                         current, latest_version()));
+    // All pending migrations in one transaction: a reader (an operator's
+    // sqlite3, `meterbridge query`) sees the old schema or the new one, never a
+    // half-migrated database.
+    if (current >= target) return;
+    sql::Transaction tx(db);
     for (const auto& m : kMigrations) {
         if (m.version <= current || m.version > target) continue;
-        sql::Transaction tx(db);
         db.exec(std::string(m.sql).c_str());
         db.exec(fmt::format("PRAGMA user_version = {}", m.version).c_str());
-        tx.commit();
     }
+    tx.commit();
 }
 
 }  // namespace mb::schema

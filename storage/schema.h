@@ -1,9 +1,10 @@
 // Database schema and its migrations.
 //
 // The schema version is PRAGMA user_version. Each migration moves the database
-// from version N-1 to N in one transaction, at start-up, before the writer
-// starts (main thread). A database written by a newer meterbridge (version
-// above latest) is refused rather than guessed at. The contract views
+// from version N-1 to N; the pending ones are applied together in one
+// transaction at start-up, before the writer starts (main thread). A database
+// written by a newer meterbridge (version above latest) is refused rather than
+// guessed at. The contract views
 // (DESIGN.md §3) are dropped and recreated by every migration that touches
 // what they read, so they always match the tables.
 #pragma once

@@ -7,8 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #include "daemon/fetch_plan.h"
 #include "tests/integration/process.h"
@@ -56,6 +58,49 @@ std::string daily_quoalise(const std::string& prm, Day from, Day to) {
                       R"(<senml bn="urn:dev:prm:{}_daily_consumption" bt="{}" t="0" v="{}" bu="Wh"/>)",
                       prm, bt, v)
                 : fmt::format(R"(<senml t="{}" v="{}"/>)", t, v);
+    }
+    return fmt::format(
+        R"(<quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="energy" type="electrical" unit="Wh"/><business direction="consumption"/><aggregate type="sum"/><sampling interval="86400"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise>)",
+        prm, records);
+}
+
+// The proxy's load curve for [from, to): 30-minute averages stamped at the
+// end of each interval, from Paris midnight to Paris midnight (as the proxy's
+// code copies the upstream's dates).
+std::string curve_quoalise(const std::string& prm, Day from, Day to) {
+    const TimeMs bt = paris_midnight(from) / 1000;
+    const TimeMs n = (paris_midnight(to) - paris_midnight(from)) / 1800000;
+    std::string records;
+    for (TimeMs k = 1; k <= n; ++k) {
+        const int v = 100 + static_cast<int>((bt / 1800 + k) % 900);
+        records +=
+            k == 1
+                ? fmt::format(
+                      R"(<senml bn="urn:dev:prm:{}_consumption_load" bt="{}" t="1800" v="{}" bu="W"/>)",
+                      prm, bt, v)
+                : fmt::format(R"(<senml t="{}" v="{}"/>)", k * 1800, v);
+    }
+    return fmt::format(
+        R"(<quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="power" type="electrical" unit="W"/><business direction="consumption"/><aggregate type="average"/><sampling interval="1800"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise>)",
+        prm, records);
+}
+
+// Tuesdays and Wednesdays are missing (the document's test_client 4).
+std::string daily_with_gaps(const std::string& prm, Day from, Day to) {
+    const TimeMs bt = paris_midnight(from) / 1000;
+    std::string records;
+    bool first = true;
+    for (Day d = from; d < to; d += date::days{1}) {
+        const auto wd = date::weekday{d};
+        if (wd == date::Tuesday || wd == date::Wednesday) continue;
+        const TimeMs t = paris_midnight(d) / 1000 - bt;
+        records +=
+            first
+                ? fmt::format(
+                      R"(<senml bn="urn:dev:prm:{}_daily_consumption" bt="{}" t="{}" v="5000" bu="Wh"/>)",
+                      prm, bt, t)
+                : fmt::format(R"(<senml t="{}" v="5000"/>)", t);
+        first = false;
     }
     return fmt::format(
         R"(<quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="energy" type="electrical" unit="Wh"/><business direction="consumption"/><aggregate type="sum"/><sampling interval="86400"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise>)",
@@ -212,6 +257,98 @@ TEST_F(EnedisTest, ConsentThenBackfillToTheActivationDateOnceAcrossARestart) {
     std::this_thread::sleep_for(3s);
     EXPECT_EQ(proxy->requests().size(), before) << daemon->stderr_text();
     EXPECT_EQ(count(db(), "SELECT count(*) FROM readings_v"), n);
+    stop_daemon();
+}
+
+TEST_F(EnedisTest, TwoFetchJobsSurviveRestartsOfProsodyAndMeterbridgeMidway) {
+    // A year of daily energy with the upstream's gaps, and two weeks of load
+    // curve, for a usage point listed in the config; answers come slowly.
+    const std::string cfg = read_file(config());
+    write_file(config(), cfg.substr(0, cfg.find("[[jobs]]")) + R"([[jobs]]
+name = "daily"
+connector = "enedis"
+command = "get_daily"
+usage_points = ["22516914714270"]
+backfill = "P365D"
+schedule = "daily 08:30"
+
+[[jobs]]
+name = "curve"
+connector = "enedis"
+command = "get_load_curve"
+usage_points = ["22516914714270"]
+backfill = "P14D"
+schedule = "every 6h"
+)");
+    std::atomic<int> answered{0};
+    proxy->on_command("get_daily", [&](const std::string& iq) {
+        std::this_thread::sleep_for(300ms);
+        ++answered;
+        return XmppReply::result(daily_with_gaps(kPrm, *parse_day(field(iq, "start_date")),
+                                                 *parse_day(field(iq, "end_date"))));
+    });
+    proxy->on_command("get_load_curve", [&](const std::string& iq) {
+        std::this_thread::sleep_for(300ms);
+        ++answered;
+        return XmppReply::result(curve_quoalise(kPrm, *parse_day(field(iq, "start_date")),
+                                                *parse_day(field(iq, "end_date"))));
+    });
+    start_daemon();
+    ASSERT_TRUE(eventually([&] { return answered >= 1; }, 20s)) << daemon->stderr_text();
+    // Prosody goes away in the middle, and comes back.
+    server->kill();
+    std::this_thread::sleep_for(500ms);
+    server->start();
+    ASSERT_TRUE(eventually([&] { return answered >= 2; }, 30s)) << daemon->stderr_text();
+    // meterbridge is killed in the middle, and started again.
+    daemon->signal(SIGKILL);
+    daemon->wait(10s);
+    start_daemon();
+    const auto done = [&] {
+        return count(db(),
+                     "SELECT count(*) FROM job_runs WHERE outcome = 'ok' AND job = 'daily'") >= 1 &&
+               count(db(),
+                     "SELECT count(*) FROM job_progress WHERE job = 'curve' AND done != ''") == 1 &&
+               rows(db(), "SELECT done FROM job_progress WHERE job = 'curve'").at(0).find(' ') ==
+                   std::string::npos &&
+               count(db(), "SELECT count(*) FROM job_runs WHERE outcome = 'running'") <= 1;
+    };
+    ASSERT_TRUE(eventually(done, 60s)) << daemon->stderr_text();
+    ASSERT_TRUE(eventually(
+        [&] {
+            const auto r = rows(db(), "SELECT done FROM job_progress WHERE job = 'curve'");
+            const Day today = paris_day(now_ms());
+            return !r.empty() &&
+                   r[0] == format_day(today - date::days{14}) + "/" + format_day(today);
+        },
+        60s))
+        << daemon->stderr_text();
+
+    // Daily: every day of the year but Tuesdays and Wednesdays, once.
+    const Day today = paris_day(now_ms());
+    std::int64_t expected = 0;
+    for (Day d = today - date::days{365}; d < today; d += date::days{1})
+        if (date::weekday{d} != date::Tuesday && date::weekday{d} != date::Wednesday) ++expected;
+    ASSERT_TRUE(eventually(
+        [&] {
+            return count(db(),
+                         "SELECT count(*) FROM readings_v WHERE quantity = "
+                         "'electricity.energy.consumption'") == expected;
+        },
+        30s))
+        << daemon->stderr_text();
+    // Load curve: two weeks of half-hours (46 or 50 on DST days), each once.
+    const std::int64_t half_hours =
+        (paris_midnight(today) - paris_midnight(today - date::days{14})) / 1800000;
+    EXPECT_EQ(count(db(),
+                    "SELECT count(*) FROM readings_v WHERE quantity = "
+                    "'electricity.power.consumption'"),
+              half_hours);
+    EXPECT_EQ(count(db(),
+                    "SELECT count(DISTINCT ts_start) FROM readings_v WHERE quantity = "
+                    "'electricity.power.consumption'"),
+              half_hours);
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM revisions_v"), 0);
     stop_daemon();
 }
 

@@ -267,3 +267,25 @@ TEST(EnedisJobs, AConsentIsRecordedAndStartsTheJobsOnGrantedUsagePoints) {
 
 }  // namespace
 }  // namespace mb
+
+namespace mb {
+namespace {
+
+TEST(EnedisJobs, AtStartWhatAKilledRunLeftMissingIsFetchedNotAtTheNextSchedule) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisState state;
+    state.last_runs["daily"] = now - 60000;  // it ran a minute ago, then the daemon died
+    state.progress[{"daily", kPrm, "consumption"}].done.add(
+        {day_of("2024-05-10"), day_of("2024-05-20")});
+    EnedisJobs jobs("enedis", EnedisOptions{},
+                    {fetch_job("daily", FetchKind::daily, {kPrm}, 20), authorize_job()}, state,
+                    now);
+    Batch staged;
+    auto call = jobs.next(now, staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(field(*call, "start_date")->values[0], "2024-04-30");
+    EXPECT_EQ(field(*call, "end_date")->values[0], "2024-05-10");
+}
+
+}  // namespace
+}  // namespace mb
