@@ -192,6 +192,12 @@ void EnedisJobs::schedule(TimeMs now) {
     }
 }
 
+const EnedisJobs::Job* EnedisJobs::find_job(const std::string& name) const {
+    for (const Job& j : jobs_)
+        if (j.config.name == name) return &j;
+    return nullptr;
+}
+
 bool EnedisJobs::run_now(const std::string& name, TimeMs) {
     for (Job& job : jobs_)
         if (job.config.name == name) {
@@ -238,9 +244,7 @@ std::optional<EnedisCall> EnedisJobs::next(TimeMs now, Batch& staged) {
 }
 
 EnedisCall EnedisJobs::make_call(const Task& t, TimeMs now, Batch& staged) {
-    const Job* job = nullptr;
-    for (const Job& j : jobs_)
-        if (j.config.name == t.job) job = &j;
+    const Job* job = find_job(t.job);
     EnedisCall call;
     call.key = fmt::format("{}-{}", key_prefix_, ++counter_);
     call.job = t.job;
@@ -320,9 +324,7 @@ void EnedisJobs::on_result(const std::string& key, std::string_view iq_xml, Time
     if (!in_flight_ || in_flight_->first != key) return;  // late: its failure was recorded
     Task t = std::move(in_flight_->second);
     in_flight_.reset();
-    const Job* job = nullptr;
-    for (const Job& j : jobs_)
-        if (j.config.name == t.job) job = &j;
+    const Job* job = find_job(t.job);
     if (!job) return;
 
     if (job->options->authorize) {

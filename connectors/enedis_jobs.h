@@ -112,6 +112,7 @@ class EnedisJobs {
         bool forced = false;
     };
 
+    const Job* find_job(const std::string& name) const;
     void schedule(TimeMs now);
     void plan(Job& job, const std::vector<std::string>& usage_points, TimeMs now, bool front);
     std::vector<std::string> granted(TimeMs now) const;

@@ -71,7 +71,7 @@ Envelope TuyaPlatform::record(TimeMs now) const {
     return env;
 }
 
-void TuyaPlatform::answer(MqttOutbox& out, const std::string& gateway, TuyaDownlink kind, TimeMs,
+void TuyaPlatform::answer(MqttOutbox& out, const std::string& gateway, TuyaDownlink kind,
                           const std::string& payload) {
     const std::string topic = tuya_topic(gateway, kind);
     if (!out.publish(topic, payload))
@@ -130,7 +130,7 @@ void TuyaPlatform::sync(Envelope& env, const TuyaTopic& topic, MqttOutbox& out) 
     if (!r.ok()) {
         reject(env, *r.error);
         if (r.error->answerable())
-            answer(out, topic.gateway, TuyaDownlink::devices_sync_response, now,
+            answer(out, topic.gateway, TuyaDownlink::devices_sync_response,
                    tuya_error_response(now / 1000, *r.error));
         return;
     }
@@ -153,7 +153,7 @@ void TuyaPlatform::sync(Envelope& env, const TuyaTopic& topic, MqttOutbox& out) 
     if (first)
         spdlog::info("{}: device {} synced on gateway {} (product {})", source_, printable(s.cid),
                      topic.gateway, printable(s.product_id));
-    answer(out, topic.gateway, TuyaDownlink::devices_sync_response, now,
+    answer(out, topic.gateway, TuyaDownlink::devices_sync_response,
            tuya_success(now / 1000, s.request_id, s.cid));
 }
 
@@ -168,7 +168,7 @@ void TuyaPlatform::report(Envelope& env, const TuyaTopic& topic, MqttOutbox& out
             !e.cid.empty() && it != devices_.end() && it->second.synced)
             touch(env, topic.gateway, e.cid, it->second, now);
         if (e.answerable())
-            answer(out, topic.gateway, TuyaDownlink::properties_report_response, now,
+            answer(out, topic.gateway, TuyaDownlink::properties_report_response,
                    tuya_error_response(now / 1000, e));
         return;
     }
@@ -181,7 +181,7 @@ void TuyaPlatform::report(Envelope& env, const TuyaTopic& topic, MqttOutbox& out
                         printable(p.cid), topic.gateway),
             p.request_id, p.cid);
         reject(env, e);
-        answer(out, topic.gateway, TuyaDownlink::properties_report_response, now,
+        answer(out, topic.gateway, TuyaDownlink::properties_report_response,
                tuya_error_response(now / 1000, e));
         return;
     }
@@ -198,7 +198,7 @@ void TuyaPlatform::report(Envelope& env, const TuyaTopic& topic, MqttOutbox& out
         d.pairing = c.pairing;
         u.protocol_state = tuya_pairing_to_string(d.pairing);
     }
-    answer(out, topic.gateway, TuyaDownlink::properties_report_response, now,
+    answer(out, topic.gateway, TuyaDownlink::properties_report_response,
            tuya_success(now / 1000, p.request_id, p.cid));
 }
 

@@ -100,7 +100,7 @@ class TuyaPlatform final : public MqttProtocol {
     // The device spoke at `at`: last seen, and back from stale.
     DeviceUpdate& touch(Envelope& env, const std::string& gateway, const std::string& cid,
                         Device& d, TimeMs at);
-    void answer(MqttOutbox& out, const std::string& gateway, TuyaDownlink kind, TimeMs at,
+    void answer(MqttOutbox& out, const std::string& gateway, TuyaDownlink kind,
                 const std::string& payload);
     void reject(Envelope& env, const TuyaError& e);
     void send(const Submitted& s, TimeMs now, Batch& staged, MqttOutbox& out);

@@ -12,11 +12,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-const date::time_zone* paris() {
-    static const date::time_zone* const zone = date::locate_zone("Europe/Paris");
-    return zone;
-}
-
 bool parse_int(std::string_view s, int& out) {
     if (s.empty()) return false;
     const auto* end = s.data() + s.size();
@@ -109,24 +104,6 @@ std::string format_day(Day d) {
                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
 }
 
-Day paris_day(TimeMs t) {
-    const date::sys_time<milliseconds> sys{milliseconds{t}};
-    return Day{date::floor<date::days>(paris()->to_local(sys)).time_since_epoch()};
-}
-
-TimeMs paris_midnight(Day d) {
-    const auto sys =
-        paris()->to_sys(date::local_days{d.time_since_epoch()}, date::choose::earliest);
-    return std::chrono::duration_cast<milliseconds>(sys.time_since_epoch()).count();
-}
-
-int paris_minute_of_day(TimeMs t) {
-    const date::sys_time<milliseconds> sys{milliseconds{t}};
-    const auto local = paris()->to_local(sys);
-    const auto since = local - date::floor<date::days>(local);
-    return static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(since).count());
-}
-
 DayRange wanted_range(const FetchPlanInput& in) {
     const Day today = paris_day(in.now);
     // The newest day asked for: yesterday once it is published, else the day before.
@@ -203,7 +180,7 @@ std::optional<TimeMs> next_run(const Schedule& s, std::optional<TimeMs> last_run
                     date::local_days{d.time_since_epoch()}.time_since_epoch() +
                     std::chrono::minutes{s.minute_of_day}};
                 // A time skipped by DST happens at its hour's shifted instant.
-                const auto sys = paris()->to_sys(local, date::choose::earliest);
+                const auto sys = paris_zone()->to_sys(local, date::choose::earliest);
                 const TimeMs t =
                     std::chrono::duration_cast<milliseconds>(sys.time_since_epoch()).count();
                 if (t > *last_run) return std::max(t, now);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "normalize/model.h"
+#include "normalize/paris_day.h"
 
 namespace mb {
 
@@ -56,12 +57,6 @@ class DaySet {
 // "2024-03-31" ↔ Day.
 std::optional<Day> parse_day(std::string_view text);
 std::string format_day(Day d);
-
-// The French local day containing t, and the UTC ms of a day's Paris midnight.
-Day paris_day(TimeMs t);
-TimeMs paris_midnight(Day d);
-// Minutes since Paris midnight at t.
-int paris_minute_of_day(TimeMs t);
 
 enum class FetchKind : std::uint8_t { load_curve, daily };
 

@@ -1,6 +1,5 @@
 #include "normalize/quoalise_decoder.h"
 
-#include <date/tz.h>
 #include <fmt/format.h>
 #include <pugixml.hpp>
 
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "normalize/detail_text.h"
+#include "normalize/paris_day.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -75,34 +75,8 @@ TimeMs to_ms(date::sys_days d) {
     return static_cast<TimeMs>(d.time_since_epoch().count()) * kMsPerDay;
 }
 
-// Europe/Paris from the system tz database (date's tz library over tzdata).
-// Looked up once; nullptr when the database lacks it (decoding then refuses).
-const date::time_zone* paris_zone() {
-    static const date::time_zone* const zone = []() -> const date::time_zone* {
-        try {
-            return date::locate_zone("Europe/Paris");
-        } catch (const std::exception&) {
-            return nullptr;
-        }
-    }();
-    return zone;
-}
-
 TimeMs utc_midnight(date::year_month_day d) {
     return to_ms(date::sys_days{d});
-}
-
-// Paris midnight of day d, in UTC ms. Midnight is never skipped nor repeated
-// in Paris (the switches happen at 02:00/03:00 local time).
-TimeMs paris_midnight(date::year_month_day d) {
-    const auto sys = paris_zone()->to_sys(date::local_days{d}, date::choose::earliest);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
-}
-
-// The French local day that contains t.
-date::year_month_day paris_day(TimeMs t) {
-    const date::sys_time<std::chrono::milliseconds> sys{std::chrono::milliseconds{t}};
-    return date::year_month_day{date::floor<date::days>(paris_zone()->to_local(sys))};
 }
 
 date::year_month_day next_day(date::year_month_day d) {
@@ -854,7 +828,7 @@ QuoaliseDecoding Decoding::finish_load_curve() {
 
 QuoaliseDecoding Decoding::finish_daily() {
     for (Pending& p : pending_) {
-        const date::year_month_day day = paris_day(p.time);
+        const date::year_month_day day{paris_day(p.time)};
         if (date::sys_days{day} < date::sys_days{req_.start_date} ||
             date::sys_days{day} >= date::sys_days{req_.end_date})
             return rejected(
@@ -880,9 +854,10 @@ std::optional<QuoaliseDecoding> Decoding::check_duplicates(bool by_day) {
         const Pending& b = pending_[i];
         if (a.start != b.start) continue;
         if (by_day)
-            return rejected(RejectCode::duplicate_timestamp,
-                            fmt::format("sensml record {}: day {} repeats record {}", b.index,
-                                        day_text(paris_day(b.start)), a.index));
+            return rejected(
+                RejectCode::duplicate_timestamp,
+                fmt::format("sensml record {}: day {} repeats record {}", b.index,
+                            day_text(date::year_month_day{paris_day(b.start)}), a.index));
         return rejected(RejectCode::duplicate_timestamp,
                         fmt::format("sensml record {}: time {} repeats record {}", b.index,
                                     format_iso_ms(b.time), a.index));

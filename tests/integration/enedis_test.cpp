@@ -19,6 +19,7 @@
 #include "tests/integration/xmpp_responder.h"
 #include "tests/support/eventually.h"
 #include "tests/support/fixture.h"
+#include "tests/support/quoalise_answers.h"
 #include "tests/support/temp_dir.h"
 
 namespace mb::test {
@@ -43,68 +44,6 @@ std::string field(const std::string& xml, const std::string& var) {
     const auto v = xml.find("<value>", at);
     const auto e = xml.find("</value>", v);
     return v == std::string::npos || e == std::string::npos ? "" : xml.substr(v + 7, e - v - 7);
-}
-
-// The proxy's daily answer for [from, to): Wh per Paris day, stamped at Paris midnight.
-std::string daily_quoalise(const std::string& prm, Day from, Day to) {
-    const TimeMs bt = paris_midnight(from) / 1000;
-    std::string records;
-    for (Day d = from; d < to; d += date::days{1}) {
-        const TimeMs t = paris_midnight(d) / 1000 - bt;
-        const int v = 10000 + static_cast<int>(d.time_since_epoch().count() % 5000);
-        records +=
-            d == from
-                ? fmt::format(
-                      R"(<senml bn="urn:dev:prm:{}_daily_consumption" bt="{}" t="0" v="{}" bu="Wh"/>)",
-                      prm, bt, v)
-                : fmt::format(R"(<senml t="{}" v="{}"/>)", t, v);
-    }
-    return fmt::format(
-        R"(<quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="energy" type="electrical" unit="Wh"/><business direction="consumption"/><aggregate type="sum"/><sampling interval="86400"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise>)",
-        prm, records);
-}
-
-// The proxy's load curve for [from, to): 30-minute averages stamped at the
-// end of each interval, from Paris midnight to Paris midnight (as the proxy's
-// code copies the upstream's dates).
-std::string curve_quoalise(const std::string& prm, Day from, Day to) {
-    const TimeMs bt = paris_midnight(from) / 1000;
-    const TimeMs n = (paris_midnight(to) - paris_midnight(from)) / 1800000;
-    std::string records;
-    for (TimeMs k = 1; k <= n; ++k) {
-        const int v = 100 + static_cast<int>((bt / 1800 + k) % 900);
-        records +=
-            k == 1
-                ? fmt::format(
-                      R"(<senml bn="urn:dev:prm:{}_consumption_load" bt="{}" t="1800" v="{}" bu="W"/>)",
-                      prm, bt, v)
-                : fmt::format(R"(<senml t="{}" v="{}"/>)", k * 1800, v);
-    }
-    return fmt::format(
-        R"(<quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="power" type="electrical" unit="W"/><business direction="consumption"/><aggregate type="average"/><sampling interval="1800"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise>)",
-        prm, records);
-}
-
-// Tuesdays and Wednesdays are missing (the document's test_client 4).
-std::string daily_with_gaps(const std::string& prm, Day from, Day to) {
-    const TimeMs bt = paris_midnight(from) / 1000;
-    std::string records;
-    bool first = true;
-    for (Day d = from; d < to; d += date::days{1}) {
-        const auto wd = date::weekday{d};
-        if (wd == date::Tuesday || wd == date::Wednesday) continue;
-        const TimeMs t = paris_midnight(d) / 1000 - bt;
-        records +=
-            first
-                ? fmt::format(
-                      R"(<senml bn="urn:dev:prm:{}_daily_consumption" bt="{}" t="{}" v="5000" bu="Wh"/>)",
-                      prm, bt, t)
-                : fmt::format(R"(<senml t="{}" v="5000"/>)", t);
-        first = false;
-    }
-    return fmt::format(
-        R"(<quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="energy" type="electrical" unit="Wh"/><business direction="consumption"/><aggregate type="sum"/><sampling interval="86400"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise>)",
-        prm, records);
 }
 
 class EnedisTest : public ::testing::Test {
@@ -284,8 +223,15 @@ schedule = "every 6h"
     proxy->on_command("get_daily", [&](const std::string& iq) {
         std::this_thread::sleep_for(300ms);
         ++answered;
-        return XmppReply::result(daily_with_gaps(kPrm, *parse_day(field(iq, "start_date")),
-                                                 *parse_day(field(iq, "end_date"))));
+        // Tuesdays and Wednesdays are missing (the document's test_client 4).
+        return XmppReply::result(
+            daily_quoalise(kPrm, *parse_day(field(iq, "start_date")),
+                           *parse_day(field(iq, "end_date")), [](Day d) -> std::optional<int> {
+                               const date::weekday wd{d};
+                               if (wd == date::Tuesday || wd == date::Wednesday)
+                                   return std::nullopt;
+                               return 5000;
+                           }));
     });
     proxy->on_command("get_load_curve", [&](const std::string& iq) {
         std::this_thread::sleep_for(300ms);

@@ -8,6 +8,7 @@
 
 #include "normalize/time_format.h"
 #include "tests/support/fixture.h"
+#include "tests/support/quoalise_answers.h"
 
 namespace mb {
 namespace {
@@ -60,23 +61,10 @@ JobConfig authorize_job() {
     return j;
 }
 
-// A daily answer of the proxy for [from, to): one Wh value per Paris day.
-std::string daily_answer(const std::string& prm, Day from, Day to, double base = 1000) {
-    const TimeMs bt = paris_midnight(from) / 1000;
-    std::string records;
-    int i = 0;
-    for (Day d = from; d < to; d += date::days{1}, ++i) {
-        const TimeMs t = paris_midnight(d) / 1000 - bt;
-        records +=
-            i == 0
-                ? fmt::format(
-                      R"(<senml bn="urn:dev:prm:{}_daily_consumption" bt="{}" t="0" v="{}" bu="Wh"/>)",
-                      prm, bt, base + i)
-                : fmt::format(R"(<senml t="{}" v="{}"/>)", t, base + i);
-    }
-    return fmt::format(
-        R"(<iq type="result" id="x"><command xmlns="http://jabber.org/protocol/commands" node="get_daily" status="completed"><quoalise xmlns="urn:quoalise:0"><data><meta><device type="electricity-meter"><identifier authority="enedis" type="prm" value="{}"/></device><measurement><physical quantity="energy" type="electrical" unit="Wh"/><business direction="consumption"/><aggregate type="sum"/><sampling interval="86400"/></measurement></meta><sensml xmlns="urn:ietf:params:xml:ns:senml">{}</sensml></data></quoalise></command></iq>)",
-        prm, records);
+// A daily answer of the proxy for [from, to), as the iq it arrives in.
+std::string daily_answer(const std::string& prm, Day from, Day to) {
+    return R"(<iq type="result" id="x"><command xmlns="http://jabber.org/protocol/commands" node="get_daily" status="completed">)" +
+           test::daily_quoalise(prm, from, to) + "</command></iq>";
 }
 
 const FormField* field(const EnedisCall& c, const std::string& var) {
