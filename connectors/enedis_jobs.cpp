@@ -80,6 +80,14 @@ bool is_no_older_data(const EnedisFailure& f) {
            t.find("no data before") != std::string::npos;
 }
 
+bool is_no_consent(const EnedisFailure& f) {
+    if (f.kind != EnedisFailure::Kind::error) return false;
+    if (f.code == "ADAM-DC-0008" || f.code == "ADAM-DC-0007") return true;
+    const std::string t = lower(f.text);
+    return t.find("no consent can be found") != std::string::npos ||
+           t.find("n'est pas titulaire du point") != std::string::npos;
+}
+
 std::string authorize_uri_with(const std::string& uri, const EnedisAuthorizeJob& job) {
     std::string out = uri;
     char sep = uri.find('?') == std::string::npos ? '?' : '&';
@@ -198,10 +206,12 @@ const EnedisJobs::Job* EnedisJobs::find_job(const std::string& name) const {
     return nullptr;
 }
 
-bool EnedisJobs::run_now(const std::string& name, TimeMs) {
+bool EnedisJobs::run_now(const std::string& name, TimeMs now) {
     for (Job& job : jobs_)
         if (job.config.name == name) {
             job.forced = true;
+            for (Task& t : queue_)
+                if (t.job == name) t.not_before = std::min(t.not_before, now);
             return true;
         }
     return false;
@@ -371,6 +381,7 @@ void EnedisJobs::on_result(const std::string& key, std::string_view iq_xml, Time
         return;
     }
     const auto n = static_cast<std::int64_t>(env.result.readings.size());
+    served_.insert(t.usage_point);
     progress(t).done.add(t.window);
     save_progress(t, now, env);
     staged.push_back(std::move(env));
@@ -400,6 +411,11 @@ void EnedisJobs::on_failure(const std::string& key, const EnedisFailure& f, Time
         staged.push_back(std::move(env));
         return;
     }
+    if (is_no_consent(f) && !t.usage_point.empty()) {
+        finish(staged, now, key, "no_consent", 0, &f);
+        refuse(t, now, staged);
+        return;
+    }
     const char* outcome = f.kind == K::timeout        ? "timeout"
                           : f.kind == K::disconnected ? "disconnected"
                                                       : "error";
@@ -409,6 +425,34 @@ void EnedisJobs::on_failure(const std::string& key, const EnedisFailure& f, Time
     for (int i = 1; i < t.attempt && delay < kMaxRetryMs; ++i) delay *= 2;
     t.not_before = now + std::min(delay, kMaxRetryMs);
     queue_.push_back(std::move(t));
+}
+
+void EnedisJobs::refuse(const Task& t, TimeMs now, Batch& staged) {
+    // The upstream will say the same of this job's other windows.
+    std::erase_if(queue_, [&](const Task& q) {
+        return q.job == t.job && q.usage_point == t.usage_point && q.direction == t.direction;
+    });
+    auto consent = state_.consents.find(t.usage_point);
+    if (consent == state_.consents.end() || (consent->second && *consent->second <= now)) return;
+    auto& refused = refused_[t.usage_point];
+    refused.insert(t.direction);
+    if (served_.count(t.usage_point)) return;
+    // Revoked only when nothing asked of it is allowed: a consumption point
+    // refuses production without its consent being gone.
+    for (const Job& j : jobs_)
+        if (j.options->fetch && j.options->fetch->granted)
+            for (const auto& dir : j.options->fetch->directions)
+                if (!refused.count(dir)) return;
+    consent->second = now;
+    std::erase_if(queue_, [&](const Task& q) {
+        const Job* j = find_job(q.job);
+        return q.usage_point == t.usage_point && j && j->options->fetch &&
+               j->options->fetch->granted;
+    });
+    Envelope env = record(now);
+    env.raw.topic = "consent";
+    env.consents.push_back(ConsentUpdate{t.usage_point, "revoked", "", now, std::nullopt, now});
+    staged.push_back(std::move(env));
 }
 
 void EnedisJobs::on_consent(std::string_view message_xml, TimeMs now, Batch& staged) {
@@ -441,6 +485,8 @@ void EnedisJobs::on_consent(std::string_view message_xml, TimeMs now, Batch& sta
         env.consents.push_back(
             ConsentUpdate{up, state, authorize ? authorize->config.name : "", now, now, expires});
         state_.consents[up] = expires;
+        refused_.erase(up);
+        served_.erase(up);
     }
     staged.push_back(std::move(env));
     // Fetch jobs on granted usage points start on them at once.

@@ -15,8 +15,13 @@
 // done (even days without data: the upstream's gaps are not refetched). "No
 // older data" answers (the meter's activation date) are bisected down to one
 // day, which becomes the floor: older windows are dropped, the backfill ends.
+// "No consent" answers end that (job, usage point, direction) for this run,
+// without retries; when every direction asked of a granted usage point is
+// refused and none has answered since the grant, the consent is recorded as
+// revoked (expires now) and "granted" jobs leave it until a new consent.
 // Other failures are retried with backoff (30 s doubling, 5 attempts), then
 // left to the next run; each attempt is a job run with the upstream's words.
+// run_now() also sends the job's pending retries at once.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +67,10 @@ struct EnedisFailure {
 
 // Whether an upstream error means "there is no data before this window".
 bool is_no_older_data(const EnedisFailure& f);
+// Whether an upstream error means "no consent covers this usage point (or
+// direction)": ADAM-DC-0008 "No consent can be found…", ADAM-DC-0007 "Le client
+// n'est pas titulaire du point…".
+bool is_no_consent(const EnedisFailure& f);
 
 // What the connector loaded from the database for its source.
 struct EnedisState {
@@ -122,6 +131,7 @@ class EnedisJobs {
                 std::int64_t records, const EnedisFailure* f = nullptr, std::string error = {});
     EnedisState::Progress& progress(const Task& t);
     void save_progress(const Task& t, TimeMs now, Envelope& env);
+    void refuse(const Task& t, TimeMs now, Batch& staged);
 
     std::string source_;
     EnedisOptions options_;
@@ -132,6 +142,10 @@ class EnedisJobs {
     TimeMs last_sent_ = 0;
     std::uint64_t counter_ = 0;
     std::string key_prefix_;
+    // Since the last consent of a usage point: the directions the upstream
+    // refused, and whether any fetch answered.
+    std::map<std::string, std::set<std::string>> refused_;
+    std::set<std::string> served_;
 };
 
 // The authorize URI with the job's parameters appended (duration,

@@ -291,19 +291,52 @@ SELECT source, job, command, usage_point, direction, window_start, window_end,
 FROM job_runs;
 )sql";
 
+// v4: a job run may end in 'no_consent' (the upstream's ADAM-DC-0008). SQLite
+// cannot change a CHECK in place: the table is rebuilt, its rows kept.
+constexpr std::string_view kV4 = R"sql(
+DROP VIEW IF EXISTS job_runs_v;
+CREATE TABLE job_runs_v4 (
+    id              INTEGER PRIMARY KEY,
+    source          TEXT    NOT NULL,
+    job             TEXT    NOT NULL,
+    command         TEXT    NOT NULL,
+    usage_point     TEXT,
+    direction       TEXT,
+    window_start    TEXT,              -- YYYY-MM-DD, French local days, inclusive
+    window_end      TEXT,              -- exclusive
+    started_at      INTEGER NOT NULL,
+    finished_at     INTEGER,
+    outcome         TEXT    NOT NULL
+                    CHECK (outcome IN ('running', 'ok', 'error', 'no_older_data', 'no_consent',
+                                       'timeout', 'disconnected', 'aborted')),
+    records         INTEGER NOT NULL DEFAULT 0,
+    error           TEXT,
+    upstream_issuer TEXT,
+    upstream_code   TEXT,
+    run_key         TEXT    NOT NULL,  -- the connector's id of the request
+    UNIQUE (source, run_key)
+);
+INSERT INTO job_runs_v4 SELECT * FROM job_runs;
+DROP TABLE job_runs;
+ALTER TABLE job_runs_v4 RENAME TO job_runs;
+CREATE INDEX job_runs_by_job ON job_runs (source, job, started_at);
+)sql";
+
 #undef MB_ISO
 
 const std::string kV1All = std::string(kV1) + kViews;
 const std::string kV2All = std::string(kV2) + kViewsV2;
 const std::string kV3All = std::string(kV3) + kViewsV3;
+const std::string kV4All = std::string(kV4) + kViewsV3;
 
-const std::array<Migration, 3> kMigrations{{
+const std::array<Migration, 4> kMigrations{{
     {1,
      "initial schema: messages, series, readings, revisions, states, stats, consents, devices, "
      "views",
      kV1All},
     {2, "device registry details and protocol state; commands and their outcomes", kV2All},
     {3, "job runs, job progress (days done, floor), authorize URIs", kV3All},
+    {4, "job runs may end in no_consent", kV4All},
 }};
 
 }  // namespace

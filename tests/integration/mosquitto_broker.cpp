@@ -54,8 +54,20 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout) {
 
 MosquittoBroker::MosquittoBroker(std::filesystem::path dir, std::optional<BrokerTls> tls,
                                  std::string extra_conf)
-    : dir_(std::move(dir)), tls_(std::move(tls)), port_(free_port()) {
+    : dir_(std::move(dir)), tls_(std::move(tls)), extra_conf_(std::move(extra_conf)) {
     std::filesystem::create_directories(dir_);
+    // Between free_port() and mosquitto's bind, a concurrent test may take
+    // the port: then this broker exits, and a connect to the port would reach
+    // the other test's broker. Try another port.
+    for (int attempt = 1;; ++attempt) {
+        port_ = free_port();
+        write_conf();
+        if (launch()) return;
+        if (attempt == 5) throw std::runtime_error("mosquitto did not start: " + log());
+    }
+}
+
+void MosquittoBroker::write_conf() const {
     std::string conf = fmt::format(
         "listener {} 127.0.0.1\n"
         "{}"
@@ -70,14 +82,40 @@ MosquittoBroker::MosquittoBroker(std::filesystem::path dir, std::optional<Broker
         // Started as root, mosquitto would drop to its own user, which cannot read the test's 0700
         // files.
         "user {}\n",
-        port_, extra_conf.empty() ? "allow_anonymous true\n" : extra_conf, dir_.string(),
+        port_, extra_conf_.empty() ? "allow_anonymous true\n" : extra_conf_, dir_.string(),
         dir_.string(), current_user());
     if (tls_)
         conf +=
             fmt::format("cafile {}\ncertfile {}\nkeyfile {}\ntls_version tlsv1.2\n",
                         tls_->ca_file.string(), tls_->cert_file.string(), tls_->key_file.string());
     write_file(dir_ / "mosquitto.conf", conf);
-    start();
+}
+
+// Starts mosquitto and waits until it logs that it runs (its listener is
+// open); false when it exits first (the port was taken).
+bool MosquittoBroker::launch() {
+    const auto count_running = [this] {
+        const std::string text = log();
+        std::size_t n = 0;
+        for (auto at = text.find(" running"); at != std::string::npos;
+             at = text.find(" running", at + 1))
+            ++n;
+        return n;
+    };
+    const std::size_t before = count_running();
+    process_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/sbin/mosquitto", "-c", (dir_ / "mosquitto.conf").string()},
+        dir_);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (process_->wait(0ms)) {
+            process_.reset();
+            return false;
+        }
+        if (count_running() > before && wait_for_port(port_, 1s)) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
 }
 
 MosquittoBroker::~MosquittoBroker() {
@@ -85,11 +123,9 @@ MosquittoBroker::~MosquittoBroker() {
 }
 
 void MosquittoBroker::start() {
-    process_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/sbin/mosquitto", "-c", (dir_ / "mosquitto.conf").string()},
-        dir_);
-    if (!wait_for_port(port_, 10s))
-        throw std::runtime_error("mosquitto did not start: " + process_->stderr_text() + log());
+    if (!launch())
+        throw std::runtime_error("mosquitto did not start: " +
+                                 (process_ ? process_->stderr_text() : std::string()) + log());
 }
 
 void MosquittoBroker::stop() {
@@ -107,6 +143,7 @@ void MosquittoBroker::kill() {
 }
 
 std::string MosquittoBroker::log() const {
+    if (!std::filesystem::exists(dir_ / "mosquitto.log")) return {};
     return read_file(dir_ / "mosquitto.log");
 }
 

@@ -29,9 +29,13 @@ class MosquittoBroker {
     std::string log() const;
 
   private:
+    void write_conf() const;
+    bool launch();
+
     std::filesystem::path dir_;
     std::optional<BrokerTls> tls_;
-    std::uint16_t port_;
+    std::string extra_conf_;
+    std::uint16_t port_ = 0;
     std::unique_ptr<Process> process_;
 };
 

@@ -24,13 +24,14 @@ Day day_of(const char* s) {
 }
 
 JobConfig fetch_job(const std::string& name, FetchKind kind, std::vector<std::string> ups,
-                    std::int64_t backfill, const char* schedule = "daily 08:30") {
+                    std::int64_t backfill, const char* schedule = "daily 08:30",
+                    std::vector<std::string> directions = {"consumption"}) {
     auto o = std::make_shared<EnedisJobOptions>();
     EnedisFetchJob f;
     f.kind = kind;
     f.granted = ups.empty();
     f.usage_points = std::move(ups);
-    f.directions = {"consumption"};
+    f.directions = std::move(directions);
     f.backfill_days = backfill;
     o->fetch = f;
     std::string why;
@@ -273,6 +274,111 @@ TEST(EnedisJobs, AtStartWhatAKilledRunLeftMissingIsFetchedNotAtTheNextSchedule) 
     ASSERT_TRUE(call);
     EXPECT_EQ(field(*call, "start_date")->values[0], "2024-04-30");
     EXPECT_EQ(field(*call, "end_date")->values[0], "2024-05-10");
+}
+
+}  // namespace
+}  // namespace mb
+
+namespace mb {
+namespace {
+
+EnedisFailure no_consent() {
+    EnedisFailure f;
+    f.text = "No consent can be found for this customer and this usage point.";
+    f.issuer = "enedis-data-connect";
+    f.code = "ADAM-DC-0008";
+    return f;
+}
+
+std::vector<ConsentUpdate> consents(const Batch& b) {
+    std::vector<ConsentUpdate> out;
+    for (const auto& e : b) out.insert(out.end(), e.consents.begin(), e.consents.end());
+    return out;
+}
+
+TEST(EnedisJobs, NoConsentEndsADirectionAndRevokesTheGrantOnceEveryDirectionIsRefused) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{},
+                    {fetch_job("daily", FetchKind::daily, {}, 20, "daily 08:30",
+                               {"consumption", "production"})},
+                    {}, now);
+    Batch staged;
+    jobs.on_consent(test::read_fixture("enedis", "doc_consent_message.xml"), now, staged);
+    staged.clear();
+    auto call = jobs.next(now, staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(field(*call, "direction")->values[0], "consumption");
+    jobs.on_failure(call->key, no_consent(), now + 100, staged);
+    ASSERT_TRUE(finished(staged));
+    EXPECT_EQ(finished(staged)->outcome, "no_consent");
+    EXPECT_EQ(finished(staged)->upstream_code, "ADAM-DC-0008");
+    EXPECT_TRUE(consents(staged).empty());  // production may still be allowed
+
+    staged.clear();
+    call = jobs.next(now + 1100, staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(field(*call, "direction")->values[0], "production");
+    jobs.on_failure(call->key, no_consent(), now + 1200, staged);
+    const auto revoked = consents(staged);
+    ASSERT_EQ(revoked.size(), 1u);
+    EXPECT_EQ(revoked[0].usage_point, kPrm2);
+    EXPECT_EQ(revoked[0].state, "revoked");
+    EXPECT_EQ(revoked[0].expires_at, now + 1200);
+    // Not retried, and not asked again at the next schedule.
+    EXPECT_FALSE(jobs.next(now + 120'000, staged));
+    EXPECT_FALSE(jobs.next(at("2024-05-21T10:00:00Z"), staged));
+    // A new consent brings it back.
+    jobs.on_consent(test::read_fixture("enedis", "doc_consent_message.xml"),
+                    at("2024-05-21T10:00:00Z"), staged);
+    EXPECT_TRUE(jobs.next(at("2024-05-21T10:00:01Z"), staged));
+}
+
+TEST(EnedisJobs, AConsumptionPointRefusingProductionKeepsItsConsent) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{},
+                    {fetch_job("daily", FetchKind::daily, {}, 20, "daily 08:30",
+                               {"consumption", "production"})},
+                    {}, now);
+    Batch staged;
+    jobs.on_consent(test::read_fixture("enedis", "doc_consent_message.xml"), now, staged);
+    auto call = jobs.next(now, staged);
+    ASSERT_TRUE(call);
+    jobs.on_result(call->key, daily_answer(kPrm2, day_of("2024-04-30"), day_of("2024-05-20")),
+                   now + 100, staged);
+    staged.clear();
+    call = jobs.next(now + 1100, staged);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(field(*call, "direction")->values[0], "production");
+    jobs.on_failure(call->key, no_consent(), now + 1200, staged);
+    EXPECT_EQ(finished(staged)->outcome, "no_consent");
+    EXPECT_TRUE(consents(staged).empty());
+    EXPECT_FALSE(jobs.next(now + 120'000, staged));
+    // The next day: consumption goes on (and production is asked once more).
+    std::set<std::string> asked;
+    for (TimeMs t = at("2024-05-21T10:00:00Z"); auto c = jobs.next(t, staged); t += 2000) {
+        asked.insert(field(*c, "direction")->values[0]);
+        jobs.on_failure(c->key, no_consent(), t + 100, staged);
+    }
+    EXPECT_EQ(asked, (std::set<std::string>{"consumption", "production"}));
+}
+
+TEST(EnedisJobs, RunNowSendsAPendingRetryAtOnce) {
+    const TimeMs now = at("2024-05-20T10:00:00Z");
+    EnedisJobs jobs("enedis", EnedisOptions{}, {fetch_job("daily", FetchKind::daily, {kPrm}, 5)},
+                    {}, now);
+    Batch staged;
+    auto call = jobs.next(now, staged);
+    ASSERT_TRUE(call);
+    EnedisFailure timeout;
+    timeout.kind = EnedisFailure::Kind::timeout;
+    timeout.text = "no answer within 30 s";
+    jobs.on_failure(call->key, timeout, now + 30'000, staged);
+    EXPECT_EQ(finished(staged)->outcome, "timeout");
+    EXPECT_FALSE(jobs.next(now + 31'000, staged));  // the retry waits 30 s
+    EXPECT_TRUE(jobs.run_now("daily", now + 31'000));
+    auto again = jobs.next(now + 31'000, staged);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(field(*again, "start_date")->values[0], field(*call, "start_date")->values[0]);
 }
 
 }  // namespace

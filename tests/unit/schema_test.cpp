@@ -45,6 +45,38 @@ TEST(Schema, MigratesFromEveryOlderVersion) {
     }
 }
 
+// v4 rebuilds job_runs for a wider CHECK: the rows of v3 stay, the view
+// comes back, and the new outcome is accepted.
+TEST(Schema, JobRunsKeepTheirRowsAcrossTheV4Rebuild) {
+    test::TempDir d;
+    {
+        auto db = sql::Db::open(d / "j.db", sql::Db::Mode::read_write_create);
+        schema::migrate(db, 3);
+        db.exec(
+            "INSERT INTO job_runs (source, job, command, started_at, outcome, run_key, "
+            "upstream_code) VALUES ('enedis', 'daily', 'get_daily', 1000, 'no_older_data', 'k1', "
+            "'ADAM-ERR0123')");
+        EXPECT_THROW(db.exec("INSERT INTO job_runs (source, job, command, started_at, outcome, "
+                             "run_key) VALUES ('enedis', 'daily', 'get_daily', 2000, "
+                             "'no_consent', 'k2')"),
+                     std::exception);
+    }
+    auto store = Store::open(d / "j.db", StoreOptions{});
+    auto& db = store.db();
+    EXPECT_EQ(db.scalar_int("SELECT count(*) FROM job_runs_v WHERE outcome = 'no_older_data' AND "
+                            "upstream_code = 'ADAM-ERR0123'"),
+              1);
+    db.exec(
+        "INSERT INTO job_runs (source, job, command, started_at, outcome, run_key) VALUES "
+        "('enedis', 'daily', 'get_daily', 2000, 'no_consent', 'k2')");
+    EXPECT_THROW(db.exec("INSERT INTO job_runs (source, job, command, started_at, outcome, "
+                         "run_key) VALUES ('enedis', 'daily', 'get_daily', 3000, 'maybe', 'k3')"),
+                 std::exception);
+    EXPECT_EQ(db.scalar_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                            "'job_runs_by_job'"),
+              1);
+}
+
 TEST(Schema, MigrationsAreNumberedInOrder) {
     int expected = 1;
     for (const auto& m : schema::migrations()) {
