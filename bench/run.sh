@@ -28,16 +28,10 @@ done
 targets=(meterbridge mb_bench_load mb_bench_nullsub mb_bench_sqlite mb_bench_quoalise)
 if [[ -z $build_dir ]]; then
   build_dir=build/bench
-  # Until the top-level CMakeLists.txt has add_subdirectory(bench), a project-include hook
-  # adds bench/ to this build tree only.
-  hook=""
-  if ! grep -Eq '^[[:space:]]*add_subdirectory\(bench\)' CMakeLists.txt; then
-    hook=$PWD/bench/standalone.cmake
-  fi
   # Release (-O3) without -Werror: GCC 12 reports a false -Wrestrict at -O3 in code outside
   # bench/ (CI builds RelWithDebInfo with -Werror). -g only adds symbols, for perf.
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_TESTS=OFF -DMB_WERROR=OFF \
-    -DMB_BENCH=ON -DCMAKE_CXX_FLAGS=-g -DCMAKE_PROJECT_INCLUDE="$hook" >/dev/null
+    -DMB_BENCH=ON -DCMAKE_CXX_FLAGS=-g >/dev/null
 fi
 if ! cmake --build "$build_dir" -j 2 --target "${targets[@]}" >"$build_dir/bench-build.log" 2>&1; then
   cat "$build_dir/bench-build.log" >&2

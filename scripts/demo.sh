@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 bash scripts/setup.sh
 
-cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_TESTS=OFF >/dev/null
+cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_TESTS=OFF -DMB_BENCH=OFF >/dev/null
 cmake --build build/demo -j "$(nproc)"
 mb=$root/build/demo/daemon/meterbridge
 fx=$root/tests/fixtures
