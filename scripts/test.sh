@@ -42,4 +42,4 @@ MB_FUZZ_READONLY=1 bash scripts/fuzz.sh "${MB_FUZZ_SECONDS:-20}"
 echo "== ThreadSanitizer build"
 build build/tsan "thread" Debug -DMB_BENCH=OFF
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build/tsan -j "$jobs" --timeout 600 -LE systemd
+  ctest --test-dir build/tsan -j "$jobs" --timeout 600 -LE 'systemd|faults'

@@ -9,10 +9,11 @@ namespace mb::test {
 
 using namespace std::chrono_literals;
 
-MqttPublisher::MqttPublisher(std::uint16_t port, const std::string& client_id, int protocol)
+MqttPublisher::MqttPublisher(std::uint16_t port, const std::string& client_id, int protocol,
+                             bool clean_session)
     : protocol_(protocol) {
     mosquitto_lib_init();
-    m_ = mosquitto_new(client_id.c_str(), true, this);
+    m_ = mosquitto_new(client_id.c_str(), clean_session, this);
     mosquitto_int_option(m_, MOSQ_OPT_PROTOCOL_VERSION,
                          protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     mosquitto_publish_callback_set(
@@ -34,11 +35,12 @@ void MqttPublisher::publish(const std::string& topic, const std::string& payload
     if (!content_type.empty())
         mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, content_type.c_str());
     int rc;
-    // The client library refuses publishes beyond its in-flight window: retry.
+    // The client library refuses publishes beyond its in-flight window, and
+    // while the broker is away: retry.
     while ((rc = mosquitto_publish_v5(m_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
                                       payload.data(), qos, false, props)) ==
                MOSQ_ERR_OVERSIZE_PACKET ||
-           rc == MOSQ_ERR_NOMEM)
+           rc == MOSQ_ERR_NOMEM || rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST)
         std::this_thread::sleep_for(1ms);
     mosquitto_property_free_all(&props);
     if (rc != MOSQ_ERR_SUCCESS)

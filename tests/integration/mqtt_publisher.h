@@ -13,8 +13,11 @@ namespace mb::test {
 
 class MqttPublisher {
   public:
+    // clean_session = false keeps the publisher's session (and its QoS 2
+    // flows) across broker restarts; publishes made while the broker is away
+    // are retried until it is back.
     MqttPublisher(std::uint16_t port, const std::string& client_id = "test-publisher",
-                  int protocol = 4);
+                  int protocol = 4, bool clean_session = true);
     ~MqttPublisher();
     // MQTT v5 Content Type when non-empty.
     void publish(const std::string& topic, const std::string& payload, int qos,

@@ -13,6 +13,7 @@
 #include "tests/integration/mosquitto_broker.h"
 #include "tests/integration/mqtt_publisher.h"
 #include "tests/integration/process.h"
+#include "tests/integration/view_rows.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
@@ -29,16 +30,6 @@ std::string reading(int i, double value) {
     return fmt::format(
         R"({{"meter":"m{}","quantity":"electricity.energy.consumption","value":{},"ts_start":{},"ts_end":{}}})",
         i % 7, value, s, s + 900000);
-}
-
-std::int64_t scalar(const fs::path& db, const std::string& sql) {
-    if (!fs::exists(db)) return -1;
-    try {
-        auto ro = open_read_only(db);
-        return ro.scalar_int(sql.c_str()).value_or(-1);
-    } catch (const std::exception&) {
-        return -1;
-    }
 }
 
 class MqttTest : public ::testing::Test {

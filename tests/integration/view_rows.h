@@ -43,4 +43,16 @@ inline std::int64_t count(const std::filesystem::path& db, const std::string& sq
     return r.empty() ? -1 : std::stoll(r[0]);
 }
 
+// First column of the first row, or -1 when the database cannot be read now
+// (missing, not migrated yet, busy): for polling while the daemon writes.
+inline std::int64_t scalar(const std::filesystem::path& db, const std::string& sql) {
+    if (!std::filesystem::exists(db)) return -1;
+    try {
+        auto ro = open_read_only(db);
+        return ro.scalar_int(sql.c_str()).value_or(-1);
+    } catch (const std::exception&) {
+        return -1;
+    }
+}
+
 }  // namespace mb::test
