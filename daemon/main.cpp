@@ -7,6 +7,8 @@
 // failures (a command the device refused or did not answer).
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -82,6 +84,14 @@ int cmd_check_config(const std::string& file) {
 
 int cmd_run(const std::string& file) {
     setup_logging();
+    // The database, its WAL and the control socket's directory stay the
+    // daemon's and its group's (0640 files), whatever umask it was started
+    // with; a stricter umask (the unit's 0027 or tighter) is kept.
+    ::umask(::umask(0) | 027);
+    if (::geteuid() == 0)
+        spdlog::warn(
+            "running as root: run meterbridge as an unprivileged user (the systemd unit uses "
+            "DynamicUser=yes)");
     auto result = load_config(file, builtin_registry());
     for (const auto& w : result.warnings) spdlog::warn("{}", w);
     if (!result.config) {

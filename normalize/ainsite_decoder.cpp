@@ -227,8 +227,10 @@ DecodeResult AinsiteDecoder::decode(const RawMessage& message) {
     buffer_.resize(p.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
     json_type top;
-    if (parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc) || doc.type().get(top))
-        return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+    if (auto e = parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
+        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
+    if (auto e = doc.type().get(top))
+        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
     if (top != json_type::object) {
         // A broken scalar ("nope") is malformed; a valid one is the wrong type.
         bool valid = true;

@@ -770,8 +770,8 @@ DecodeResult AkenzaDecoder::decode_json(const RawMessage& m, const Plan& plan,
     buffer_.resize(p.size() + simdjson::SIMDJSON_PADDING);
     slots_.assign(plan.pointers.size(), Slot{});
     simdjson::ondemand::document doc;
-    if (parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
-        return reject(RejectCode::malformed, "not valid JSON");
+    if (auto e = parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
+        return reject(RejectCode::malformed, not_valid_json(e));
     JsonWalker walker(plan, slots_, scratch_);
     if (!walker.document(doc, buffer_.data(), p.size()))
         return reject(walker.code, std::move(walker.detail));

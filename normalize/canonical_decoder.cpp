@@ -1,5 +1,7 @@
 #include "normalize/canonical_decoder.h"
 
+#include "normalize/detail_text.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -195,12 +197,13 @@ DecodeResult CanonicalDecoder::decode(const RawMessage& message) {
     buffer_.assign(p);
     buffer_.resize(p.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
-    if (parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
-        return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+    if (auto e = parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
+        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
 
     DecodeResult out;
     json_type t;
-    if (doc.type().get(t)) return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+    if (auto e = doc.type().get(t))
+        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
     std::string err;
     std::size_t index = 0;
     auto one = [&](simdjson::ondemand::object obj) {

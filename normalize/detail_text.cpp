@@ -48,6 +48,22 @@ std::string_view json_type_name(simdjson::dom::element_type t) {
     return "unknown";
 }
 
+std::string not_valid_json(simdjson::error_code e) {
+    switch (e) {
+        case simdjson::UTF8_ERROR:
+            return "not valid JSON: the text is not valid UTF-8";
+        case simdjson::DEPTH_ERROR:
+            return "not valid JSON: nested deeper than the parser's limit";
+        case simdjson::NUMBER_ERROR:
+        case simdjson::NUMBER_OUT_OF_RANGE:
+            return "not valid JSON: a number that cannot be read";
+        case simdjson::CAPACITY:
+            return "not valid JSON: too large for the parser";
+        default:
+            return "not valid JSON";
+    }
+}
+
 std::string_view json_type_name(simdjson::ondemand::json_type t) {
     using simdjson::ondemand::json_type;
     switch (t) {

@@ -17,6 +17,10 @@ namespace mb {
 // escaped as \xNN.
 std::string printable(std::string_view s, std::size_t max = 64);
 
+// "not valid JSON", with what simdjson found when an operator can act on it
+// (invalid UTF-8, nesting too deep, a number out of range).
+std::string not_valid_json(simdjson::error_code e);
+
 // "an array", "a number", "null", ... for "must be X, not Y" details.
 std::string_view json_type_name(simdjson::dom::element_type t);
 std::string_view json_type_name(simdjson::ondemand::json_type t);

@@ -1,5 +1,9 @@
 #include "normalize/model.h"
 
+#include <fmt/format.h>
+
+#include "normalize/time_format.h"
+
 namespace mb {
 
 std::string_view to_string(Kind k) {
@@ -62,6 +66,33 @@ std::string Reject::reason() const {
         r += detail;
     }
     return r;
+}
+
+namespace {
+constexpr TimeMs kEarliestReading = 631152000000;  // 1990-01-01T00:00:00Z
+constexpr TimeMs kFutureSlack = 86400000;
+}  // namespace
+
+void check_reading_times(DecodeResult& result, TimeMs received_at) {
+    if (result.reject) return;
+    for (std::size_t i = 0; i < result.readings.size(); ++i) {
+        const Reading& r = result.readings[i];
+        std::string why;
+        if (r.ts_start < kEarliestReading)
+            why = fmt::format(
+                "reading {} ({} of meter {}) starts at {}, before 1990: seconds read as "
+                "milliseconds, or a meter clock never set?",
+                i, r.quantity, r.meter, format_iso_ms(r.ts_start));
+        else if (r.ts_end > received_at + kFutureSlack)
+            why = fmt::format(
+                "reading {} ({} of meter {}) ends at {}, more than a day after it was received "
+                "({})",
+                i, r.quantity, r.meter, format_iso_ms(r.ts_end), format_iso_ms(received_at));
+        if (!why.empty()) {
+            result = DecodeResult::rejected(RejectCode::out_of_range, std::move(why));
+            return;
+        }
+    }
 }
 
 }  // namespace mb

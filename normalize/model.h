@@ -104,4 +104,12 @@ struct DecodeResult {
     bool ok() const { return !reject.has_value(); }
 };
 
+// Rejects (out_of_range) a decoded message whose readings a meter cannot have
+// measured: starting before 1990 (smart meters did not exist; such dates are
+// seconds read as milliseconds, or a clock never set), or ending more than a
+// day after `received_at` (clock skew and day-long intervals ending at the
+// next midnight stay inside). Called by connectors right after decoding, where
+// the arrival time is known; decoders stay clock-free.
+void check_reading_times(DecodeResult& result, TimeMs received_at);
+
 }  // namespace mb

@@ -173,7 +173,8 @@ class FaultTest : public ::testing::Test {
     // The sqlite3 shell of an operator, holding a transaction open until killed.
     std::unique_ptr<Process> operator_transaction(const std::string& sql) {
         return std::make_unique<Process>(
-            std::vector<std::string>{"/usr/bin/sqlite3", db().string(), sql, ".shell sleep 60"}, dir.path());
+            std::vector<std::string>{"/usr/bin/sqlite3", db().string(), sql, ".shell sleep 60"},
+            dir.path());
     }
     void stop(std::unique_ptr<Process>& d) {
         d->signal(SIGTERM);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "normalize/time_format.h"
+#include "storage/query.h"
 #include "storage/store.h"
 #include "tests/integration/process.h"
 #include "tests/support/temp_dir.h"
@@ -153,6 +154,25 @@ TEST_F(CliTest, QueryFiltersAndJson) {
         {"query", "-c", config().string(), "--meter", "cid", "--quantity", "water.volume.index"});
     ASSERT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("(1 row)"), std::string::npos) << r.out;
+}
+
+// Filters are bound parameters and the CLI's connection is read-only: SQL in a
+// filter is a value that matches nothing, and nothing is written.
+TEST_F(CliTest, QueryFiltersAreValuesNotSqlAndTheCliCannotWrite) {
+    seed();
+    const auto before = fs::last_write_time(db());
+    for (const char* evil : {"cid' OR '1'='1", "x'; DELETE FROM readings; --", "cid\" OR 1=1 --"}) {
+        auto r = cli({"query", "-c", config().string(), "--meter", evil, "--format", "csv"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(r.out, "source,meter,quantity,unit,kind,ts_start,ts_end,value,received_at\n")
+            << evil;
+        r = cli({"rejected", "-c", config().string(), "--source", evil});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    auto ro = open_read_only(db());
+    EXPECT_EQ(ro.scalar_int("SELECT count(*) FROM readings"), 3);
+    EXPECT_THROW(ro.exec("DELETE FROM readings"), std::exception);
+    EXPECT_EQ(fs::last_write_time(db()), before);
 }
 
 TEST_F(CliTest, QueryRejectsBadTimesAndMissingDatabase) {

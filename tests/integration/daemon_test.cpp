@@ -2,6 +2,8 @@
 // and no loss across a SIGTERM in the middle of an ingestion.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -87,6 +89,30 @@ TEST_F(DaemonTest, FreshDatabaseGetsEveryContractViewAndSigtermExitsZero) {
     }
     p->signal(SIGTERM);
     EXPECT_TRUE(notify.wait_for("STOPPING=1", 10s));
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
+}
+
+// Started with a permissive umask (022), the daemon still keeps its files to
+// itself and its group: database and WAL 0640, control socket 0660. As root it
+// says it should not be.
+TEST_F(DaemonTest, DatabaseFilesAre0640AndTheControlSocket0660WhateverTheUmask) {
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\n", db().string()));
+    const mode_t old = ::umask(022);
+    auto p = start();
+    ::umask(old);
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+    ASSERT_TRUE(p->wait_for_log("control socket", 10s)) << p->stderr_text();
+    const auto mode = [](const fs::path& f) {
+        struct stat st {};
+        if (::stat(f.c_str(), &st) != 0) return 0u;
+        return static_cast<unsigned>(st.st_mode & 0777);
+    };
+    EXPECT_EQ(mode(db()), 0640u);
+    EXPECT_EQ(mode(db().string() + "-wal"), 0640u);
+    EXPECT_EQ(mode(db().string() + ".sock"), 0660u);
+    EXPECT_EQ(p->stderr_text().find("running as root") != std::string::npos, ::geteuid() == 0)
+        << p->stderr_text();
+    p->signal(SIGTERM);
     EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
 }
 

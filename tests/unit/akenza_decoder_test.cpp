@@ -329,7 +329,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"malformed_number.json", "", "", "malformed: not valid JSON: bad number"},
         Bad{"malformed_unmapped_value.json", "", "", "malformed: not valid JSON: bad number"},
         Bad{"malformed_empty.json", "", "", "malformed: not valid JSON"},
-        Bad{"malformed_utf8.json", "", "", "malformed: not valid JSON"},
+        Bad{"malformed_utf8.json", "", "", "malformed: not valid JSON: the text is not valid UTF-8"},
         Bad{"wrong_type_string.json", "", "", "wrong_type: /energy must be a number, got a string"},
         Bad{"wrong_type_bool.json", "", "",
             "wrong_type: /energy must be a number, got a boolean (map booleans with state_key)"},

@@ -69,3 +69,47 @@ TEST(Model, RejectReasonText) {
 
 }  // namespace
 }  // namespace mb
+
+namespace mb {
+namespace {
+
+DecodeResult one_reading(TimeMs start, TimeMs end) {
+    DecodeResult r;
+    r.readings.push_back(
+        Reading{"m1", "electricity.energy.consumption", "Wh", Kind::interval, start, end, 1});
+    return r;
+}
+
+TEST(CheckReadingTimes, RejectsWhatNoMeterCanHaveMeasured) {
+    const TimeMs received = 1796256000000;  // 2026-12-03T00:00:00Z
+    const TimeMs day = 86400000;
+    auto ok = one_reading(631152000000, 631152000000 + 900000);  // 1990-01-01: the first day kept
+    check_reading_times(ok, received);
+    EXPECT_TRUE(ok.ok());
+    auto ends_tomorrow = one_reading(received, received + day);  // a day ending a day ahead
+    check_reading_times(ends_tomorrow, received);
+    EXPECT_TRUE(ends_tomorrow.ok());
+
+    auto seconds = one_reading(1646092800, 1646093700);  // seconds given as milliseconds
+    check_reading_times(seconds, received);
+    ASSERT_FALSE(seconds.ok());
+    EXPECT_EQ(seconds.reject->code, RejectCode::out_of_range);
+    EXPECT_NE(seconds.reject->detail.find("starts at 1970-01-20T01:14:52.800Z, before 1990"),
+              std::string::npos)
+        << seconds.reject->detail;
+    EXPECT_TRUE(seconds.readings.empty());
+
+    auto future = one_reading(received, received + day + 1);
+    check_reading_times(future, received);
+    ASSERT_FALSE(future.ok());
+    EXPECT_NE(future.reject->detail.find("more than a day after it was received"),
+              std::string::npos);
+
+    // A rejection from the decoder stays as it is.
+    auto rejected = DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+    check_reading_times(rejected, received);
+    EXPECT_EQ(rejected.reject->detail, "not valid JSON");
+}
+
+}  // namespace
+}  // namespace mb
