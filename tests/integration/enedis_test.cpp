@@ -228,6 +228,15 @@ TEST_F(EnedisTest, ConsentThenBackfillToTheActivationDateOnceAcrossARestart) {
     EXPECT_LE(daily_requests(), 14u);  // bisected, not day by day
     const auto jobs = run_binary({MB_BINARY, "jobs", "-c", config().string(), "--format", "csv"});
     EXPECT_NE(jobs.out.find("no_older_data"), std::string::npos) << jobs.out;
+    // The XMPP password is read, never shown.
+    const auto checked = run_binary({MB_BINARY, "check-config", "-c", config().string()});
+    EXPECT_EQ(checked.exit_code, 0) << checked.err;
+    for (const std::string& text : {daemon->stderr_text(), checked.out, checked.err})
+        EXPECT_EQ(text.find("bridge-secret"), std::string::npos) << text;
+    EXPECT_EQ(count(db(),
+                    "SELECT count(*) FROM messages WHERE CAST(payload AS TEXT) LIKE "
+                    "'%bridge-secret%' OR topic LIKE '%bridge-secret%'"),
+              0);
 
     // A restart asks for nothing again: what is done and the floor were kept.
     stop_daemon();
