@@ -13,8 +13,11 @@ Scenarios (the C++ tools are in bench/, built by run.sh):
 Each scenario runs against: meterbridge (completion = every reading counted
 in its database), the broker ceiling (null subscribers), the SQLite ceiling
 (voltaware, mix) and the Python baseline (ainsite, voltaware; bench/baseline.py).
-Also: quoalise decode vs plain pugixml parse, and meterbridge's peak RSS at
-steady state (mix, 10,000 meters) and while a backlog drains.
+Also: quoalise decode vs plain pugixml parse, Enedis end to end (load curves
+fetched from the fake DataConnect proxy over a private prosody, against the
+rate limit and an in-process decode + store ceiling; bench/enedis_bench.cpp),
+and meterbridge's peak RSS at steady state (mix, 10,000 meters) and while a
+backlog drains.
 """
 
 import argparse
@@ -40,10 +43,19 @@ MiB = 1024 * 1024
 
 FULL = dict(reps=5, ainsite=50_000, ainsite_meters=1_000, voltaware=5_000, voltaware_meters=1_000,
             mix=50_000, mix_meters=10_000, baseline_ainsite=20_000, baseline_voltaware=5_000,
-            backlog=1_000_000, backlog_meters=10_000, quoalise_rounds=7, quoalise_seconds=0.2)
+            backlog=1_000_000, backlog_meters=10_000, quoalise_rounds=7, quoalise_seconds=0.2,
+            enedis_ups=100, enedis_days=28)
 SHORT = dict(reps=1, ainsite=5_000, ainsite_meters=1_000, voltaware=300, voltaware_meters=300,
              mix=10_000, mix_meters=10_000, baseline_ainsite=2_000, baseline_voltaware=300,
-             backlog=20_000, backlog_meters=10_000, quoalise_rounds=3, quoalise_seconds=0.05)
+             backlog=20_000, backlog_meters=10_000, quoalise_rounds=3, quoalise_seconds=0.05,
+             enedis_ups=2, enedis_days=14)
+# Enedis: the rate limit (5 calls/s, the upstream's and the most the daemon allows) sets the
+# pace, so the run is sized to ≈ 80 s (100 × 4 calls) and the full year × 100 usage points
+# (5,300 calls, ≈ 18 min) is extrapolated from the measured call rate.
+ENEDIS_RATE_LIMIT = 5
+ENEDIS_FULL_UPS, ENEDIS_FULL_DAYS = 100, 365
+
+SCENARIOS = ("quoalise", "enedis", "ainsite", "voltaware", "mix", "backlog")  # in run order
 
 TARGETS = {
     "ainsite_vs_broker": 0.8,
@@ -196,7 +208,8 @@ class Bench:
         self.build = Path(args.build_dir).resolve()
         self.work = Path(tempfile.mkdtemp(prefix="mb-bench.", dir=args.tmpdir))
         self.tool = {n: self.find_tool(n) for n in
-                     ("mb_bench_load", "mb_bench_nullsub", "mb_bench_sqlite", "mb_bench_quoalise")}
+                     ("mb_bench_load", "mb_bench_nullsub", "mb_bench_sqlite", "mb_bench_quoalise",
+                      "mb_bench_enedis")}
         self.daemon_bin = self.build / "daemon" / "meterbridge"
         if not self.daemon_bin.exists():
             raise SystemExit("no %s: build first (bench/run.sh)" % self.daemon_bin)
@@ -384,6 +397,26 @@ class Bench:
         log("quoalise: %s" % r)
         self.results["quoalise"] = r
 
+    def scenario_enedis(self):
+        """Enedis end to end, once (the rate limit makes it long): prosody, the fake proxy and
+        the daemon are started by mb_bench_enedis, which also measures the in-process
+        decode + store ceiling and extrapolates the full year × 100 usage points."""
+        if not Path("/usr/bin/prosody").exists():
+            raise RuntimeError("enedis: prosody is not installed (scripts/setup.sh installs it)")
+        fs = fsync_ms(str(self.work))
+        r = self.run_json([self.tool["mb_bench_enedis"], "--daemon", str(self.daemon_bin),
+                           "--usage-points", str(self.c["enedis_ups"]),
+                           "--days", str(self.c["enedis_days"]),
+                           "--rate-limit", str(ENEDIS_RATE_LIMIT),
+                           "--synchronous", self.a.synchronous,
+                           "--work-dir", str(self.work / "enedis"),
+                           "--timeout", str(self.a.timeout),
+                           "--extrapolate-usage-points", str(ENEDIS_FULL_UPS),
+                           "--extrapolate-days", str(ENEDIS_FULL_DAYS)])
+        r["fsync_ms"] = fs
+        log("enedis: %s" % r)
+        self.results["enedis"] = r
+
     def scenario_backlog(self):
         """Peak RSS while a backlog drains: the daemon's persistent session collects the
         messages while it is stopped, then it starts on a fresh database."""
@@ -519,8 +552,34 @@ class Bench:
             r = q["decode_records_per_s"] / q["parse_records_per_s"]
             add("Quoalise: **decode_quoalise** (decode + normalize)", fmt(q["decode_records_per_s"]),
                 "records/s", "plain parse", r, "≥ 0.5×", verdict(r >= TARGETS["quoalise_vs_parse"]))
-        add("Enedis: a year of 30-min load curve × 100 usage points via the fake proxy", "—", "",
-            "", None, "", "not run: fake proxy not available yet")
+        e = self.results.get("enedis")
+        if e:
+            label = "Enedis load curve, %d usage point%s × %d days, fake proxy over prosody" % (
+                e["usage_points"], "" if e["usage_points"] == 1 else "s", e["days"])
+            limit = "rate_limit (%s calls/s)" % fmt(e["rate_limit"])
+            add("%s: **meterbridge** call rate, first to last call" % label, fmt(e["calls_s"]),
+                "calls/s", limit, e["rate_ratio"])
+            add("%s: **meterbridge**, daemon start → every reading counted (%s calls, %s readings)"
+                % (label, "{:,}".format(e["calls"]), "{:,}".format(e["readings"])),
+                fmt(e["seconds"]), "s")
+            add("%s: **meterbridge**, readings stored" % label,
+                fmt(e["readings_s"]), "readings/s")
+            add("%s: gap between calls, median (p99–max); the rate limit's is %s ms" % (
+                label, fmt(1000 / e["rate_limit"])),
+                "%s (%s–%s)" % (fmt(e["gap_ms_p50"]), fmt(e["gap_ms_p99"]), fmt(e["gap_ms_max"])),
+                "ms")
+            if "ceiling_calls_s" in e:
+                add("Enedis: decode + store ceiling, in-process (EnedisJobs + Writer, same answers, "
+                    "no XMPP, no rate limit)", fmt(e["ceiling_calls_s"]), "calls/s", limit,
+                    e["ceiling_calls_s"] / e["rate_limit"])
+            add("%s: meterbridge CPU per call" % label, fmt(e["cpu_ms_per_call"]), "ms")
+            add("%s: meterbridge peak RSS (VmHWM)" % label, fmt(e["hwm_kib"] / 1024), "MiB")
+            add("Enedis: a year of 30-min load curve × %d usage points (%s calls, %s readings), "
+                "at the measured calls/s" % (e["extrapolated_usage_points"],
+                                             "{:,}".format(e["extrapolated_calls"]),
+                                             "{:,}".format(e["extrapolated_readings"])),
+                fmt(e["extrapolated_seconds"]), "s", "", None, "",
+                "extrapolated (%.0f min), not measured" % (e["extrapolated_seconds"] / 60))
         steady = max((r["hwm_kib"] for r in self.results.get("mix", {}).get("meterbridge", [])
                       if r.get("hwm_kib")), default=None)
         if steady:
@@ -551,7 +610,8 @@ class Bench:
             "synchronous = %s; %s\n"
             "machine: %d cores (%s), %s, load average at start %s, fdatasync %.2f ms; %s; SQLite %s\n"
             "counts: ainsite %s msgs / %s meters; voltaware %s msgs (%s readings) / %s devices; "
-            "mix %s msgs / %s meters; baseline %s + %s msgs; backlog %s msgs\n" % (
+            "mix %s msgs / %s meters; baseline %s + %s msgs; backlog %s msgs; "
+            "enedis %s usage points × %s days at %s calls/s, once\n" % (
                 "short" if self.a.short else "full", c["reps"], self.a.synchronous,
                 time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(), cpu, platform.release(),
                 self.load_start, self.fsync_start, mosq_v[0] if mosq_v else "mosquitto",
@@ -560,7 +620,8 @@ class Bench:
                 "{:,}".format(c["voltaware"]), "{:,}".format(c["voltaware"] * 96),
                 "{:,}".format(c["voltaware_meters"]), "{:,}".format(c["mix"]),
                 "{:,}".format(c["mix_meters"]), "{:,}".format(c["baseline_ainsite"]),
-                "{:,}".format(c["baseline_voltaware"]), "{:,}".format(c["backlog"])))
+                "{:,}".format(c["baseline_voltaware"]), "{:,}".format(c["backlog"]),
+                c["enedis_ups"], c["enedis_days"], ENEDIS_RATE_LIMIT))
 
     def run(self):
         self.load_start = " ".join(open("/proc/loadavg").read().split()[:3])
@@ -570,7 +631,12 @@ class Bench:
         log("work dir %s, mosquitto on port %d" % (self.work, self.broker.port))
         try:
             only = set(self.a.only.split(",")) if self.a.only else None
-            for name, fn in (("quoalise", self.scenario_quoalise), ("ainsite", self.scenario_ainsite),
+            unknown = (only or set()) - set(SCENARIOS)
+            if unknown:
+                raise RuntimeError("--only: no scenario %s (%s)" % (
+                    ", ".join(sorted(unknown)), ",".join(SCENARIOS)))
+            for name, fn in (("quoalise", self.scenario_quoalise), ("enedis", self.scenario_enedis),
+                             ("ainsite", self.scenario_ainsite),
                              ("voltaware", self.scenario_voltaware), ("mix", self.scenario_mix),
                              ("backlog", self.scenario_backlog)):
                 if only is None or name in only:
@@ -600,7 +666,7 @@ def main():
     ap.add_argument("--synchronous", default="full", choices=["full", "normal"],
                     help="meterbridge's [storage] synchronous, also used by the SQLite ceiling and the baseline")
     ap.add_argument("--backlog", type=int, help="messages of the backlog scenario (default 1,000,000)")
-    ap.add_argument("--only", help="comma-separated: quoalise,ainsite,voltaware,mix,backlog")
+    ap.add_argument("--only", help="comma-separated: " + ",".join(SCENARIOS))
     ap.add_argument("--out", help="file for the table (default BUILD_DIR/bench-full.md or bench-short.md)")
     ap.add_argument("--tmpdir", default=None)
     ap.add_argument("--timeout", type=int, default=900, help="seconds per step")

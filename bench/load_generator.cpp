@@ -15,7 +15,6 @@
 // moment the rows were all visible, so that other processes of the run (the
 // null subscriber) can be timed against the same start.
 #include <mosquitto.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,10 +28,12 @@
 #include <vector>
 
 #include "bench/bench_common.h"
+#include "bench/row_counter.h"
 
 namespace {
 
 using mb::bench::mono_ns;
+using mb::bench::RowCounter;
 
 struct Publisher {
     std::mutex mu;
@@ -67,35 +68,6 @@ void on_disconnect(mosquitto*, void* self, int rc) {
     }
     p->cv.notify_all();
 }
-
-class RowCounter {
-  public:
-    RowCounter(const std::string& path, const std::string& table) {
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-            throw std::runtime_error("cannot open " + path + ": " + sqlite3_errmsg(db_));
-        sqlite3_busy_timeout(db_, 5000);
-        const std::string sql = "SELECT count(*) FROM " + table;
-        if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK)
-            throw std::runtime_error("cannot prepare count on " + path + ": " +
-                                     sqlite3_errmsg(db_));
-    }
-    ~RowCounter() {
-        sqlite3_finalize(stmt_);
-        sqlite3_close_v2(db_);
-    }
-    // -1: the table is not there yet (the database is still being created).
-    std::int64_t count() {
-        sqlite3_reset(stmt_);
-        const int rc = sqlite3_step(stmt_);
-        const std::int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt_, 0) : -1;
-        sqlite3_reset(stmt_);
-        return n;
-    }
-
-  private:
-    sqlite3* db_ = nullptr;
-    sqlite3_stmt* stmt_ = nullptr;
-};
 
 // Polls until `want` rows; the pause between polls is 10 × the last count's
 // duration (≥ 5 ms), so counting costs under ~10 % of one core even on

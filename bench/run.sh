@@ -25,7 +25,7 @@ while (($#)); do
   esac
 done
 
-targets=(meterbridge mb_bench_load mb_bench_nullsub mb_bench_sqlite mb_bench_quoalise)
+targets=(meterbridge mb_bench_load mb_bench_nullsub mb_bench_sqlite mb_bench_quoalise mb_bench_enedis)
 if [[ -z $build_dir ]]; then
   build_dir=build/bench
   # Release (-O3) without -Werror: GCC 12 reports a false -Wrestrict at -O3 in code outside
