@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -97,6 +98,50 @@ struct Number {
     double value = 0;
 };
 
+// 10^0 … 10^22: the powers of ten a double holds exactly (5^22 < 2^53).
+constexpr std::array<double, 23> kExactPowersOfTen{1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+constexpr std::int64_t kMaxExactExponent = 22;
+// Integers up to 2^53 are exact doubles.
+constexpr std::uint64_t kMaxExactMantissa = std::uint64_t{1} << 53;
+// Significant digits a std::uint64_t holds whatever they are.
+constexpr int kMaxMantissaDigits = 19;
+
+// The digits of `mantissa` (a validated number's digits and point, sign
+// removed) times 10^exp10, through the library's correctly rounded conversion:
+// the path for what the fast one cannot compute exactly (many digits, large
+// exponents, overflow, underflow).
+Number parse_exact(std::string_view mantissa, bool negative, std::int64_t exp10) {
+    // A sign, the digits, 'e' and at most 20 characters of exponent.
+    const std::size_t size = mantissa.size() + 24;
+    std::array<char, 128> stack_buf;
+    std::string heap_buf;
+    char* const buf =
+        size <= stack_buf.size() ? stack_buf.data() : (heap_buf.resize(size), heap_buf.data());
+    char* p = buf;
+    if (negative) *p++ = '-';
+    char* const digits = p;
+    for (const char c : mantissa)
+        if (c != '.') *p++ = c;
+    char* const e = p;
+    *p++ = 'e';
+    p = std::to_chars(p, buf + size, exp10).ptr;
+    double d = 0;
+    const auto [ptr, ec] = std::from_chars(buf, p, d);
+    if (ec == std::errc::result_out_of_range) {
+        // The value is the k digits from the first significant one, read as an
+        // integer, times 10^exp10: at least 1 when k + exp10 > 0, so an overflow;
+        // otherwise an underflow.
+        const char* const first = std::find_if(digits, e, [](char c) { return c != '0'; });
+        if (first == e) return {NumberStatus::ok, 0};
+        if (e - first + exp10 > 0) return {NumberStatus::too_large, 0};
+        return {NumberStatus::ok, negative ? -0.0 : 0.0};
+    }
+    if (ec != std::errc{} || ptr != p) return {};  // unreachable
+    return {NumberStatus::ok, d};
+}
+
 // An xs:double ("1600041600.0", "-1.5E3", ".5", "INF", "NaN") times 10^shift,
 // computed from the decimal digits with the point shifted, so that 0.123 kWh is
 // exactly 123 Wh (one correctly rounded conversion where 0.123 * 1000.0 may be
@@ -108,20 +153,33 @@ Number parse_number(std::string_view text, int shift) {
         negative = s.front() == '-';
         s.remove_prefix(1);
     }
-    if (iequals(s, "nan") || iequals(s, "inf") || iequals(s, "infinity"))
+    if (!s.empty() && !is_digit(s.front()) &&
+        (iequals(s, "nan") || iequals(s, "inf") || iequals(s, "infinity")))
         return {NumberStatus::not_finite, 0};
-    std::string buf;
-    buf.reserve(s.size() + 24);
-    if (negative) buf += '-';
+    // The significant digits (leading zeros skipped) as an integer, while they fit.
+    std::uint64_t mantissa = 0;
+    int mantissa_digits = 0;
+    bool fits = true;
+    const auto add_digit = [&](char c) {
+        if (mantissa == 0 && c == '0') return;
+        if (mantissa_digits == kMaxMantissaDigits) {
+            fits = false;
+            return;
+        }
+        mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+        ++mantissa_digits;
+    };
     std::size_t i = 0;
     std::int64_t frac_digits = 0;
-    while (i < s.size() && is_digit(s[i])) buf += s[i++];
+    for (; i < s.size() && is_digit(s[i]); ++i) add_digit(s[i]);
+    std::size_t digits = i;
     if (i < s.size() && s[i] == '.') {
         ++i;
-        for (; i < s.size() && is_digit(s[i]); ++i, ++frac_digits) buf += s[i];
+        for (; i < s.size() && is_digit(s[i]); ++i, ++frac_digits) add_digit(s[i]);
+        digits += static_cast<std::size_t>(frac_digits);
     }
-    const std::size_t digits = buf.size() - (negative ? 1 : 0);
     if (digits == 0) return {};
+    const std::size_t mantissa_end = i;
     std::int64_t exponent = 0;
     if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
         ++i;
@@ -135,22 +193,25 @@ Number parse_number(std::string_view text, int shift) {
     }
     if (i != s.size()) return {};
     const std::int64_t exp10 = exponent - frac_digits + shift;
-    const std::size_t first = buf.find_first_not_of("-0");
-    buf += 'e';
-    buf += std::to_string(exp10);
-    double d = 0;
-    const auto [ptr, ec] = std::from_chars(buf.data(), buf.data() + buf.size(), d);
-    if (ec == std::errc::result_out_of_range) {
-        // The value is the k digits from the first significant one, read as an
-        // integer, times 10^exp10: at least 1 when k + exp10 > 0, so an overflow;
-        // otherwise an underflow. (All zeros never fail: first is set here.)
-        if (first == std::string::npos) return {NumberStatus::ok, 0};
-        const auto k = static_cast<std::int64_t>(buf.find('e') - first);
-        if (k + exp10 > 0) return {NumberStatus::too_large, 0};
-        return {NumberStatus::ok, negative ? -0.0 : 0.0};
+    if (fits) {
+        // Trailing zeros moved into the exponent ("1600041600.000" with kW)
+        // keep more numbers on the fast path; the value is the same.
+        std::int64_t e = exp10;
+        while (mantissa != 0 && mantissa % 10 == 0 &&
+               (mantissa > kMaxExactMantissa || e < -kMaxExactExponent)) {
+            mantissa /= 10;
+            ++e;
+        }
+        // Both operands exact, so the one IEEE operation rounds the exact
+        // decimal value correctly: what the library conversion gives, faster.
+        if (mantissa <= kMaxExactMantissa && e >= -kMaxExactExponent && e <= kMaxExactExponent) {
+            const double m = static_cast<double>(mantissa);
+            const double d = e < 0 ? m / kExactPowersOfTen[static_cast<std::size_t>(-e)]
+                                   : m * kExactPowersOfTen[static_cast<std::size_t>(e)];
+            return {NumberStatus::ok, negative ? -d : d};
+        }
     }
-    if (ec != std::errc{} || ptr != buf.data() + buf.size()) return {};  // unreachable
-    return {NumberStatus::ok, d};
+    return parse_exact(s.substr(0, mantissa_end), negative, exp10);
 }
 
 // Seconds of a sampling interval: "1800", or an ISO-8601 duration made of
@@ -230,9 +291,12 @@ const Unit* find_unit(std::string_view name) {
 // Elements are matched by local name: the proxy writes default namespaces, a
 // client library may write prefixes.
 std::string_view local_name(const pugi::xml_node& n) {
-    const std::string_view name = n.name();
-    const auto colon = name.rfind(':');
-    return colon == std::string_view::npos ? name : name.substr(colon + 1);
+    // One pass over the name: this is asked of every record.
+    const char* p = n.name();
+    const char* local = p;
+    for (; *p != '\0'; ++p)
+        if (*p == ':') local = p + 1;
+    return {local, static_cast<std::size_t>(p - local)};
 }
 
 bool is_element(const pugi::xml_node& n, std::string_view local) {
@@ -270,25 +334,37 @@ struct Landmarks {
     std::size_t quoalise_count = 0;
     pugi::xml_node upstream_error;
     pugi::xml_node error_note;
+    // Of a quick walk: the sensml elements it did not enter (the first, and
+    // how many).
+    pugi::xml_node unwalked_sensml;
+    std::size_t unwalked_count = 0;
+
+    bool same_finds(const Landmarks& o) const {
+        return quoalise == o.quoalise && quoalise_count == o.quoalise_count &&
+               upstream_error == o.upstream_error && error_note == o.error_note;
+    }
 };
 
-// Walks the whole tree without recursion (deeply nested input must not
-// exhaust the stack).
-Landmarks find_landmarks(const pugi::xml_node& root) {
+// Walks the tree without recursion (deeply nested input must not exhaust the
+// stack). A quick walk does not enter sensml elements: their records are most
+// of the tree and hold no landmarks, but a sensml may hold anything, so the
+// caller has to vouch for what was skipped (Decoding::run).
+Landmarks find_landmarks(const pugi::xml_node& root, bool quick) {
     Landmarks l;
     pugi::xml_node n = root.first_child();
     while (n) {
-        if (n.type() == pugi::node_element) {
-            const std::string_view local = local_name(n);
-            if (local == "quoalise") {
-                if (l.quoalise_count++ == 0) l.quoalise = n;
-            } else if (local == "upstream-error" && !l.upstream_error) {
-                l.upstream_error = n;
-            } else if (local == "note" && !l.error_note && attr(n, "type") == "error") {
-                l.error_note = n;
-            }
+        const std::string_view local =
+            n.type() == pugi::node_element ? local_name(n) : std::string_view{};
+        if (local == "quoalise") {
+            if (l.quoalise_count++ == 0) l.quoalise = n;
+        } else if (local == "upstream-error" && !l.upstream_error) {
+            l.upstream_error = n;
+        } else if (local == "note" && !l.error_note && attr(n, "type") == "error") {
+            l.error_note = n;
         }
-        if (pugi::xml_node c = n.first_child()) {
+        if (quick && local == "sensml") {
+            if (l.unwalked_count++ == 0) l.unwalked_sensml = n;
+        } else if (pugi::xml_node c = n.first_child()) {
             n = c;
             continue;
         }
@@ -359,17 +435,90 @@ struct Pending {
 struct Base {
     std::string_view name;
     double time_ms = 0;
-    std::optional<std::string_view> unit;
+    const Unit* unit = nullptr;  // bu, looked up where it is written
     // bv, parsed once for each unit scale (W or Wh, and k…): its unit is
     // that of each record it is added to.
     std::optional<std::string_view> value;
     std::array<Number, 2> scaled;
 };
 
-// The attributes of one record that mean something here.
+// The SenML fields read_fields knows: those it reads, then the value types
+// it refuses.
+enum class Field : std::uint8_t { n, t, u, v, bn, bt, bu, bv, vs, vb, vd, other };
+constexpr std::size_t kReadFields = 8;  // n … bv
+
+// The Field of an attribute name, told from its first three characters, not
+// its length: names are NUL-terminated in pugixml.
+Field field_of(const char* name) {
+    if (name[0] == '\0') return Field::other;
+    if (name[1] == '\0') {
+        switch (name[0]) {
+            case 'n':
+                return Field::n;
+            case 't':
+                return Field::t;
+            case 'u':
+                return Field::u;
+            case 'v':
+                return Field::v;
+            default:
+                return Field::other;
+        }
+    }
+    if (name[2] != '\0') return Field::other;
+    if (name[0] == 'b') {
+        switch (name[1]) {
+            case 'n':
+                return Field::bn;
+            case 't':
+                return Field::bt;
+            case 'u':
+                return Field::bu;
+            case 'v':
+                return Field::bv;
+            default:
+                return Field::other;
+        }
+    }
+    if (name[0] == 'v') {
+        switch (name[1]) {
+            case 's':
+                return Field::vs;
+            case 'b':
+                return Field::vb;
+            case 'd':
+                return Field::vd;
+            default:
+                return Field::other;
+        }
+    }
+    return Field::other;
+}
+
+// The attribute named twice in `record` that sorts first, if any: the exact
+// check, for when the quick one in read_fields cannot tell.
+std::optional<std::string_view> repeated_attribute(const pugi::xml_node& record) {
+    std::vector<std::string_view> names;
+    for (pugi::xml_attribute a = record.first_attribute(); a; a = a.next_attribute())
+        names.emplace_back(a.name());
+    std::sort(names.begin(), names.end());
+    const auto twice = std::adjacent_find(names.begin(), names.end());
+    if (twice == names.end()) return std::nullopt;
+    return *twice;
+}
+
+// The attributes of one record that mean something here. `text` is not
+// zeroed for every record: `seen` (a bit per Field) tells what is set.
 struct RecordFields {
-    std::optional<std::string_view> bn, bt, bu, bv, n, t, u, v;
-    std::string_view other_value;  // vs, vb or vd, when present
+    std::uint32_t seen = 0;
+    std::array<const char*, kReadFields> text;  // pugixml's values
+    std::string_view other_value;               // vs, vb or vd, when present
+
+    std::optional<std::string_view> get(Field k) const {
+        const auto i = static_cast<std::size_t>(k);
+        if ((seen >> i & 1U) == 0) return std::nullopt;
+        return std::string_view(text[i]);
+    }
 };
 
 class Decoding {
@@ -387,6 +536,8 @@ class Decoding {
     std::optional<std::string> series_name_;        // bn + n of record 0
     std::string_view series_base_, series_suffix_;  // in the document
     std::vector<Pending> pending_;
+    // The sensml whose children were all read and hold nothing: no landmark.
+    pugi::xml_node plain_sensml_;
 
     bool daily() const { return req_.command == QuoaliseCommand::daily; }
 
@@ -395,6 +546,7 @@ class Decoding {
         return fmt::format("sensml record {}: {}", index, field);
     }
 
+    QuoaliseDecoding read_document(const pugi::xml_node& root, const Landmarks& marks);
     std::optional<QuoaliseDecoding> read_meta(const pugi::xml_node& meta);
     std::optional<QuoaliseDecoding> read_record(const pugi::xml_node& record, std::size_t index);
     std::optional<QuoaliseDecoding> read_fields(const pugi::xml_node& record, std::size_t index,
@@ -442,7 +594,23 @@ QuoaliseDecoding Decoding::run(std::string_view xml) {
         root = n;
     }
 
-    const Landmarks marks = find_landmarks(doc);
+    // A document is nearly all records, in one sensml: reading them should
+    // not cost a second walk. So the landmarks are first those of a walk that
+    // skips sensml elements, and the record loop checks that its sensml holds
+    // nothing but records without content. When that does not vouch for every
+    // skipped sensml (another one, content, a rejection before the end), the
+    // full walk decides, and a document where it finds more is read again.
+    const Landmarks quick = find_landmarks(doc, true);
+    QuoaliseDecoding out = read_document(root, quick);
+    if (quick.unwalked_count == 0 ||
+        (quick.unwalked_count == 1 && quick.unwalked_sensml == plain_sensml_))
+        return out;
+    const Landmarks full = find_landmarks(doc, false);
+    if (full.same_finds(quick)) return out;
+    return Decoding(req_, conv_).read_document(root, full);
+}
+
+QuoaliseDecoding Decoding::read_document(const pugi::xml_node& root, const Landmarks& marks) {
     if (is_element(root, "iq") && attr(root, "type") == "error")
         return rejected(RejectCode::upstream_error,
                         upstream_error_detail(child(root, "error"), marks.upstream_error));
@@ -477,8 +645,14 @@ QuoaliseDecoding Decoding::run(std::string_view xml) {
     const pugi::xml_node sensml = child(data, "sensml");
     if (!sensml) return rejected(RejectCode::missing_field, "data: no sensml element");
 
+    // One allocation rather than a dozen as the records come.
+    std::size_t children = 0;
+    for (pugi::xml_node c = sensml.first_child(); c; c = c.next_sibling()) ++children;
+    pending_.reserve(children);
     std::size_t index = 0;
+    bool plain = true;
     for (pugi::xml_node c = sensml.first_child(); c; c = c.next_sibling()) {
+        if (c.first_child()) plain = false;
         if (c.type() != pugi::node_element) continue;  // comments, as in the document
         if (local_name(c) != "senml")
             return rejected(RejectCode::unknown_field,
@@ -487,6 +661,7 @@ QuoaliseDecoding Decoding::run(std::string_view xml) {
         if (auto r = read_record(c, index)) return std::move(*r);
         ++index;
     }
+    if (plain) plain_sensml_ = sensml;
     return finish();
 }
 
@@ -573,41 +748,45 @@ std::optional<QuoaliseDecoding> Decoding::read_meta(const pugi::xml_node& meta) 
 
 std::optional<QuoaliseDecoding> Decoding::read_fields(const pugi::xml_node& record,
                                                       std::size_t index, RecordFields& f) {
-    std::vector<std::string_view> names;
+    // Repeats are spotted without allocating: a bit per SenML field, a few
+    // slots for other names. A repeat, or more other names than slots, goes
+    // to the exact check, which also picks the name the reason quotes.
+    std::array<const char*, 8> others;
+    std::size_t other_count = 0;
+    bool maybe_twice = false;
     for (pugi::xml_attribute a = record.first_attribute(); a; a = a.next_attribute()) {
-        const std::string_view name = a.name();
-        const std::string_view value = a.value();
-        names.push_back(name);
-        if (!name.empty() && name.back() == '_')
+        const char* const name = a.name();
+        const Field field = field_of(name);
+        if (field != Field::other) {
+            const auto k = static_cast<std::size_t>(field);
+            if (k < kReadFields)
+                f.text[k] = a.value();
+            else
+                f.other_value = name;
+            maybe_twice = maybe_twice || (f.seen >> k & 1U) != 0;
+            f.seen |= 1U << k;
+            continue;
+        }
+        const std::string_view other = name;
+        if (!other.empty() && other.back() == '_')
             return rejected(RejectCode::unknown_field,
                             fmt::format("{}: must-understand field {} is not supported", at(index),
-                                        in_quotes(name)));
-        if (name == "bn")
-            f.bn = value;
-        else if (name == "bt")
-            f.bt = value;
-        else if (name == "bu")
-            f.bu = value;
-        else if (name == "bv")
-            f.bv = value;
-        else if (name == "n")
-            f.n = value;
-        else if (name == "t")
-            f.t = value;
-        else if (name == "u")
-            f.u = value;
-        else if (name == "v")
-            f.v = value;
-        else if (name == "vs" || name == "vb" || name == "vd")
-            f.other_value = name;
+                                        in_quotes(other)));
+        if (other_count == others.size()) {
+            maybe_twice = true;
+            continue;
+        }
+        for (std::size_t k = 0; k < other_count; ++k)
+            maybe_twice = maybe_twice || std::strcmp(others[k], name) == 0;
+        others[other_count++] = name;
     }
     // pugixml keeps repeated attributes, XML forbids them, and which of two
     // values counts would be a guess.
-    std::sort(names.begin(), names.end());
-    const auto twice = std::adjacent_find(names.begin(), names.end());
-    if (twice != names.end())
-        return rejected(RejectCode::malformed, fmt::format("{}: attribute {} appears twice",
-                                                           at(index), in_quotes(*twice)));
+    if (maybe_twice) {
+        if (const auto twice = repeated_attribute(record))
+            return rejected(RejectCode::malformed, fmt::format("{}: attribute {} appears twice",
+                                                               at(index), in_quotes(*twice)));
+    }
     if (!f.other_value.empty())
         return rejected(RejectCode::wrong_type,
                         fmt::format("{}: {} holds a non-numeric value, {} needs a number (v)",
@@ -693,27 +872,29 @@ std::optional<QuoaliseDecoding> Decoding::read_record(const pugi::xml_node& reco
     RecordFields f;
     if (auto r = read_fields(record, index, f)) return r;
 
-    if (f.bn) base_.name = *f.bn;
-    if (f.bt) {
-        if (auto r = number(index, "bt", *f.bt, 3, base_.time_ms)) return r;
+    if (const auto bn = f.get(Field::bn)) base_.name = *bn;
+    if (const auto bt = f.get(Field::bt)) {
+        if (auto r = number(index, "bt", *bt, 3, base_.time_ms)) return r;
     }
-    if (f.bu) {
+    if (const auto bu = f.get(Field::bu)) {
         const Unit* u = nullptr;
-        if (auto r = unit(index, "bu", *f.bu, u)) return r;
-        base_.unit = *f.bu;
+        if (auto r = unit(index, "bu", *bu, u)) return r;
+        base_.unit = u;
     }
-    if (f.bv) {
+    if (const auto bv = f.get(Field::bv)) {
         double ignored = 0;  // rejected where it is written when it is no number at all
-        if (auto r = number(index, "bv", *f.bv, 0, ignored)) return r;
-        base_.value = *f.bv;
-        base_.scaled = {parse_number(*f.bv, 0), parse_number(*f.bv, 3)};
+        if (auto r = number(index, "bv", *bv, 0, ignored)) return r;
+        base_.value = *bv;
+        base_.scaled = {parse_number(*bv, 0), parse_number(*bv, 3)};
     }
 
-    if (auto r = check_name(index, base_.name, f.n.value_or(std::string_view{}))) return r;
+    if (auto r = check_name(index, base_.name, f.get(Field::n).value_or(std::string_view{})))
+        return r;
 
+    const auto t = f.get(Field::t);
     double offset_ms = 0;
-    if (f.t) {
-        if (auto r = number(index, "t", *f.t, 3, offset_ms)) return r;
+    if (t) {
+        if (auto r = number(index, "t", *t, 3, offset_ms)) return r;
     }
     const double time_ms = base_.time_ms + offset_ms;
     if (!std::isfinite(time_ms) || time_ms >= kMaxTimeMs)
@@ -732,10 +913,10 @@ std::optional<QuoaliseDecoding> Decoding::read_record(const pugi::xml_node& reco
                                     format_iso_ms(time), *sampling_s_));
 
     const Unit* u = meta_unit_;
-    if (f.u) {
-        if (auto r = unit(index, "u", *f.u, u)) return r;
+    if (const auto u_text = f.get(Field::u)) {
+        if (auto r = unit(index, "u", *u_text, u)) return r;
     } else if (base_.unit) {
-        u = find_unit(*base_.unit);  // known: checked where it was written
+        u = base_.unit;
     }
     if (!u)
         return rejected(RejectCode::missing_field,
@@ -746,7 +927,8 @@ std::optional<QuoaliseDecoding> Decoding::read_record(const pugi::xml_node& reco
             fmt::format("{}: unit {} is not one of {}, which {} answers", at(index),
                         in_quotes(u->name), expected_units(req_.command), to_string(req_.command)));
 
-    if (!f.v && !base_.value)
+    const auto v_text = f.get(Field::v);
+    if (!v_text && !base_.value)
         return rejected(RejectCode::missing_field, fmt::format("{}: no value (v)", at(index)));
     double value = 0;
     if (base_.value) {
@@ -757,9 +939,9 @@ std::optional<QuoaliseDecoding> Decoding::read_record(const pugi::xml_node& reco
                 fmt::format("{}: {} is out of range", where(index, "bv"), in_quotes(*base_.value)));
         value = b.value;
     }
-    if (f.v) {
+    if (v_text) {
         double v = 0;
-        if (auto r = number(index, "v", *f.v, u->shift, v)) return r;
+        if (auto r = number(index, "v", *v_text, u->shift, v)) return r;
         value += v;
     }
     if (!(std::fabs(value) <= kMaxValue))
@@ -768,7 +950,7 @@ std::optional<QuoaliseDecoding> Decoding::read_record(const pugi::xml_node& reco
                                     daily() ? "Wh" : "W"));
     value += 0.0;  // -0 is stored as 0
 
-    const bool zero_offset = !f.t || offset_ms == 0;
+    const bool zero_offset = !t || offset_ms == 0;
     pending_.push_back(Pending{index, time, value, zero_offset});
     return std::nullopt;
 }
@@ -846,9 +1028,12 @@ QuoaliseDecoding Decoding::finish_daily() {
 
 // After this, pending_ is in time order.
 std::optional<QuoaliseDecoding> Decoding::check_duplicates(bool by_day) {
-    std::sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) {
+    const auto before = [](const Pending& a, const Pending& b) {
         return a.start != b.start ? a.start < b.start : a.index < b.index;
-    });
+    };
+    // Upstream answers come in time order: one pass to see it, no sort.
+    if (!std::is_sorted(pending_.begin(), pending_.end(), before))
+        std::sort(pending_.begin(), pending_.end(), before);
     for (std::size_t i = 1; i < pending_.size(); ++i) {
         const Pending& a = pending_[i - 1];
         const Pending& b = pending_[i];

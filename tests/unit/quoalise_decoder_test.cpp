@@ -2,11 +2,15 @@
 // proxy): the document's examples verbatim, both stamping conventions and the
 // auto rule, both meta forms, DST days, exact readings, one rejection per rule
 // with its exact reason, and the request topic. Fixtures: tests/fixtures/enedis/.
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -18,7 +22,6 @@ namespace mb {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 constexpr TimeMs kHalfHour = 1800000;
 constexpr TimeMs kHour = 3600000;
@@ -762,6 +765,126 @@ TEST(QuoaliseDecoder, RecordRejections) {
         expect_reject(one(kHead + R"( t="1800" v=")" + bad + R"("/>)"), RejectCode::malformed,
                       std::string("sensml record 0: v: not a number \"") + bad + "\"");
     }
+}
+
+// --- numbers: the fast path and the exact one ------------------------------------------
+
+// A number takes the fast path with at most 19 significant digits that make
+// at most 2^53 and a decimal exponent (the unit's shift included) within ±22;
+// the exact path otherwise. Both must read what strtod reads.
+
+DecodeResult decode_value(const std::string& v, const std::string& unit) {
+    return decode_curve(response(kHead + R"( t="1800" u=")" + unit + R"(" v=")" + v + R"("/>)"));
+}
+
+// strtod of `text` times 10^shift, by moving its exponent: no rounding of its own.
+double strtod_shifted(const std::string& text, int shift) {
+    const auto e = text.find_first_of("eE");
+    const long exponent = e == std::string::npos ? 0 : std::stol(text.substr(e + 1));
+    const std::string shifted = text.substr(0, e) + "e" + std::to_string(exponent + shift);
+    return std::strtod(shifted.c_str(), nullptr);
+}
+
+TEST(QuoaliseDecoder, NumbersReadOnBothPathsAreWhatStrtodReads) {
+    const std::vector<std::string> fast{
+        "1600041600.0",
+        "245",
+        "1.5e3",
+        "0.1",
+        "1.001",
+        "4.35",
+        "2.675",
+        ".5",
+        "5.",
+        "-1.25E+2",
+        "123456789012345e-3",
+        "9007199254740992e-5",           // 2^53
+        "00000000000000000000000012.5",  // leading zeros are not significant
+        "1600041600.000000000",          // 19 digits, trailing zeros into the exponent
+        "1e-22",
+        "0.000001",
+        "-0.5",
+        "1234567890.12345",
+    };
+    const std::vector<std::string> exact{
+        "0.12345678901234567",  // 17 significant digits
+        "123456.78901234567",
+        "9007199254740993e-5",  // above 2^53
+        "12345678901234567890123e-15",
+        "1000000000000000000000000000000e-25",  // 31 digits
+        "1e-26",
+        "1e-30",
+        "0.0000000000000000000000000001",
+        "4.9e-324",
+        "2.2250738585072011e-308",
+        "-7.0000000000000000000000001",
+        "1e-400",  // underflow: zero
+    };
+    for (const auto* list : {&fast, &exact}) {
+        for (const std::string& text : *list) {
+            for (const auto& [unit, shift] : {std::pair{"W", 0}, std::pair{"kW", 3}}) {
+                SCOPED_TRACE(text + " " + unit);
+                const auto r = decode_value(text, unit);
+                ASSERT_TRUE(r.ok()) << reason(r);
+                const double expected = strtod_shifted(text, shift) + 0.0;
+                EXPECT_EQ(std::bit_cast<std::uint64_t>(r.readings[0].value),
+                          std::bit_cast<std::uint64_t>(expected))
+                    << r.readings[0].value << " != " << expected;
+            }
+        }
+    }
+    // 1.001 kW is 1001 W exactly, where 1.001 * 1000.0 is not.
+    ASSERT_NE(1.001 * 1000.0, 1001.0);
+    EXPECT_EQ(decode_value("1.001", "kW").readings[0].value, 1001.0);
+}
+
+TEST(QuoaliseDecoder, NegativeZeroOnBothPathsIsZero) {
+    for (const char* v : {"-0", "-0.0", "-0e5", "-.0E-3", "-0e-400", "-0e999999",
+                          "-0000000000000000000000000.000000000000000000000"}) {
+        SCOPED_TRACE(v);
+        const auto r = decode_value(v, "kW");
+        ASSERT_TRUE(r.ok()) << reason(r);
+        EXPECT_EQ(r.readings[0].value, 0);
+        EXPECT_FALSE(std::signbit(r.readings[0].value));
+    }
+}
+
+TEST(QuoaliseDecoder, TimesReadOnBothPathsAreExact) {
+    const std::pair<const char*, const char*> times[] = {
+        {"1612134000", "1800"},
+        {"1612134000.0", "1.8e3"},
+        {"1.612134e9", "1800.000"},
+        {"161213400000000000000e-11", "0.0000000000000000000000018e27"},  // exact path
+        {"1612134000.0000000000000000000001", "1800"},                    // rounded to the ms
+        {"1612133999.9996", "1800.0000000000000000000000"},
+    };
+    for (const auto& [bt, t] : times) {
+        SCOPED_TRACE(std::string(bt) + " + " + t);
+        const auto r = decode_curve(
+            response(std::string(R"(<senml bt=")") + bt + R"(" bu="W" t=")" + t + R"(" v="1"/>)"),
+            StampConvention::end);
+        ASSERT_TRUE(r.ok()) << reason(r);
+        EXPECT_EQ(r.readings[0].ts_start, kParis20210201);
+    }
+}
+
+TEST(QuoaliseDecoder, RejectedNumbersKeepTheirReasonsOnBothPaths) {
+    for (const char* v : {"nan", "-NaN", "INF", "+Infinity", "-inf"})
+        expect_reject(decode_value(v, "W"), RejectCode::out_of_range,
+                      std::string("sensml record 0: v: \"") + v + "\" is not a finite number");
+    for (const char* v : {"1e400", "-1e309", "17976931348623159e292", "1e999999999"})
+        expect_reject(decode_value(v, "W"), RejectCode::out_of_range,
+                      std::string("sensml record 0: v: \"") + v + "\" is out of range");
+    expect_reject(decode_value("1e16", "W"), RejectCode::out_of_range,
+                  "sensml record 0: value 1e+16 W is beyond ±1e15");
+    expect_reject(decode_value("10000000000000000000000", "W"), RejectCode::out_of_range,
+                  "sensml record 0: value 1e+22 W is beyond ±1e15");
+    expect_reject(decode_value("1000000000000.5", "kW"), RejectCode::out_of_range,
+                  "sensml record 0: value 1e+15 W is beyond ±1e15");
+    for (const char* v : {"1e", ".", "-", "--1", "1e+", "1.2.3", "12345678901234567890123x",
+                          "0.000000000000000000000001e", "1e5.5"})
+        expect_reject(decode_value(v, "W"), RejectCode::malformed,
+                      std::string("sensml record 0: v: not a number \"") + v + "\"");
 }
 
 TEST(QuoaliseDecoder, WindowRejections) {
