@@ -18,6 +18,9 @@ if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(cd build/fuzz/tests/fuzz && ls fuzz_* | sort)
 fi
 mkdir -p build/fuzz/artifacts
+# Read-only runs write what they find here, removed at exit.
+scratch_root=$(mktemp -d)
+trap 'rm -rf "$scratch_root"' EXIT
 for t in "${targets[@]}"; do
   name=${t#fuzz_}
   corpus=tests/fuzz/corpus/$name
@@ -27,8 +30,8 @@ for t in "${targets[@]}"; do
   [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
   dirs=("$corpus")
   if [[ ${MB_FUZZ_READONLY:-0} == 1 ]]; then
-    scratch=$(mktemp -d)
-    dirs=("$scratch" "$corpus")
+    mkdir -p "$scratch_root/$name"
+    dirs=("$scratch_root/$name" "$corpus")
   fi
   build/fuzz/tests/fuzz/"$t" "${dirs[@]}" "${dict[@]}" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -artifact_prefix=build/fuzz/artifacts/"$name"- -print_final_stats=1 2>&1 | tail -12
