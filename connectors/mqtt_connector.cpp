@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <random>
+#include <vector>
 
 #include "storage/writer.h"
 
@@ -20,14 +22,27 @@ namespace {
 
 using namespace std::chrono;
 
-// Staged messages committed at once at most; a burst larger than this is
-// committed in several transactions (still before any ack leaves).
+// What the loop reads before it commits (and acks), besides the writer's
+// batch_max_rows: a burst larger than this is committed in several rounds.
+// The byte budget bounds large payloads; the message count is a last resort.
 constexpr std::size_t kMaxStagedMessages = 2000;
+constexpr std::size_t kMaxStagedBytes = std::size_t{4} << 20;
 constexpr auto kPollInterval = 250ms;
 constexpr auto kMiscInterval = 1s;
 
 std::int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// What a staged envelope keeps on the heap, roughly: the payload, the topic
+// and the readings (the canonical model's strings included).
+std::size_t approx_bytes(const Envelope& e) {
+    std::size_t b = sizeof(Envelope) + e.raw.payload.size() + e.raw.topic.size() +
+                    e.result.readings.capacity() * sizeof(Reading) +
+                    e.result.states.capacity() * sizeof(StateEvent);
+    for (const Reading& r : e.result.readings) b += r.meter.size() + r.quantity.size();
+    for (const StateEvent& st : e.result.states) b += st.meter.size() + st.value.size();
+    return b;
 }
 
 }  // namespace
@@ -196,16 +211,48 @@ bool MqttConnector::connect() {
     return true;
 }
 
+bool MqttConnector::staging_full() const {
+    // One message is always read, however large, else the loop could never move.
+    if (staged_.empty()) return false;
+    return staged_rows_ + last_message_rows_ > writer_.batch_max_rows() ||
+           staged_bytes_ >= kMaxStagedBytes || staged_.size() >= kMaxStagedMessages;
+}
+
 bool MqttConnector::commit_staged() {
     if (staged_.empty()) return true;
     const std::size_t n = staged_.size();
-    const auto outcome = writer_.submit(std::move(staged_), true).get();
+    // Parts of at most batch_max_rows rows, so that no transaction holds more (a message
+    // larger than a part goes alone). Usually there is one part: staging stops before the
+    // budget unless a message was larger than the one before it.
+    const std::size_t budget = writer_.batch_max_rows();
+    std::vector<std::future<CommitOutcome>> parts;
+    Batch part;
+    std::size_t part_rows = 0;
+    for (Envelope& e : staged_) {
+        const std::size_t rows = e.rows();
+        if (!part.empty() && part_rows + rows > budget) {
+            parts.push_back(writer_.submit(std::move(part), true));
+            part = Batch{};
+            part_rows = 0;
+        }
+        part_rows += rows;
+        part.push_back(std::move(e));
+    }
+    parts.push_back(writer_.submit(std::move(part), true));
     staged_ = Batch{};
-    if (!outcome.committed) {
+    staged_rows_ = 0;
+    staged_bytes_ = 0;
+    // Acks leave only when every part is committed: wait for all of them.
+    std::string error;
+    for (auto& f : parts) {
+        const auto outcome = f.get();
+        if (!outcome.committed && error.empty()) error = outcome.error;
+    }
+    if (!error.empty()) {
         spdlog::error(
             "{}: commit of {} messages failed ({}); not acknowledging them, the broker will "
             "redeliver",
-            config_.name, n, outcome.error);
+            config_.name, n, error);
         return false;
     }
     return true;
@@ -263,13 +310,17 @@ void MqttConnector::session() {
             }
         }
         if (n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
-            // Read what the socket holds; the callbacks stage messages.
+            // Read what the socket holds, up to the staging budget; the callbacks stage
+            // messages. errno cannot tell whether the socket is empty: in threaded mode
+            // every queued ack also writes a byte to the library's internal socket pair,
+            // which nobody drains without mosquitto_loop(), so that write fails with
+            // EAGAIN once the pair is full. Ask the socket instead.
             for (;;) {
                 if (int rc = mosquitto_loop_read(m, 1); rc != MOSQ_ERR_SUCCESS) {
                     lost(rc, "read");
                     return;
                 }
-                if (session_lost_ || staged_.size() >= kMaxStagedMessages) break;
+                if (session_lost_ || staging_full()) break;
                 const int s = mosquitto_socket(m);
                 if (s < 0) break;
                 pollfd more{s, POLLIN, 0};
@@ -344,6 +395,9 @@ void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_pro
         health_.messages++;
         if (env.result.reject) health_.rejected++;
     }
+    last_message_rows_ = env.rows();
+    staged_rows_ += last_message_rows_;
+    staged_bytes_ += approx_bytes(env);
     staged_.push_back(std::move(env));
 }
 

@@ -14,6 +14,11 @@
 //
 // Back-pressure: while the writer's queue is full the commit blocks, the
 // loop stops reading and the broker holds the messages.
+// Staging budget: the loop also stops reading (and commits) once what it
+// staged reaches the writer's batch_max_rows rows, about 4 MiB, or 2,000
+// messages, whichever comes first, so memory does not follow the size of a
+// burst. A batch is submitted in parts of at most batch_max_rows rows (a
+// single larger message goes alone); acks leave once every part is committed.
 // Sessions: clean_session = false and a fixed client id by default, so the
 // broker queues messages while the daemon is away; subscriptions are sent
 // again only when the broker reports no session. Never unsubscribes.
@@ -75,6 +80,8 @@ class MqttConnector final : public Connector {
     void session();
     // Commits what on_message staged; false when the commit failed (acks must not leave).
     bool commit_staged();
+    // True when reading one more message would take the staged batch past its budget.
+    bool staging_full() const;
     void on_connect(int rc, int flags);
     void on_message(const mosquitto_message* msg, const mosquitto_property* props);
     void set_state(ConnectorState s, std::string detail);
@@ -97,6 +104,9 @@ class MqttConnector final : public Connector {
     std::atomic<bool> running_{false};
 
     Batch staged_;
+    std::size_t staged_rows_ = 0;        // rows of the messages staged by on_message
+    std::size_t staged_bytes_ = 0;       // their approximate heap footprint
+    std::size_t last_message_rows_ = 0;  // rows of the last message: the next is likely alike
     std::atomic<bool> stop_requested_{false};
     bool connected_ = false;     // CONNACK accepted in this session
     bool session_lost_ = false;  // set by callbacks to end the session

@@ -20,6 +20,7 @@ StoreOptions store_options(const StorageConfig& s) {
     o.synchronous_full = s.synchronous == SyncMode::full;
     o.raw_retention = std::chrono::duration_cast<std::chrono::milliseconds>(s.raw_retention);
     o.max_stored_payload = s.max_stored_payload;
+    o.kept_rows_capacity = 2 * s.batch_max_rows;
     return o;
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,9 @@ struct StoreOptions {
     std::size_t max_stored_payload = 64 * 1024;  // rejected payloads are capped to this
     // How long a commit waits for an operator's write lock before it counts as busy.
     std::chrono::milliseconds busy_timeout{5000};
+    // Readings of one apply() whose buffer is kept for the next call; a larger
+    // batch's buffer is released after it (the daemon: 2 × batch_max_rows).
+    std::size_t kept_rows_capacity = 20000;
 };
 
 // What one apply() did, per source and in total.
@@ -67,6 +71,8 @@ class Store {
     std::uint64_t prune(std::int64_t now_ms, std::size_t max_messages = 20000);
 
     sql::Db& db() { return db_; }
+    // Readings the reused sort buffer holds room for (at most kept_rows_capacity between calls).
+    std::size_t rows_capacity() const { return rows_.capacity(); }
 
   private:
     struct SeriesInfo {
@@ -82,11 +88,29 @@ class Store {
     };
     struct SeriesKey {
         std::string source, meter, quantity;
-        bool operator==(const SeriesKey&) const = default;
+    };
+    // A SeriesKey made of the reading's own strings: looked up without copying them.
+    struct SeriesKeyView {
+        std::string_view source, meter, quantity;
     };
     struct SeriesKeyHash {
-        std::size_t operator()(const SeriesKey& k) const;
+        using is_transparent = void;
+        std::size_t operator()(const SeriesKeyView& k) const;
+        std::size_t operator()(const SeriesKey& k) const {
+            return (*this)(SeriesKeyView{k.source, k.meter, k.quantity});
+        }
     };
+    struct SeriesKeyEq {
+        using is_transparent = void;
+        static SeriesKeyView view(const SeriesKey& k) { return {k.source, k.meter, k.quantity}; }
+        static SeriesKeyView view(const SeriesKeyView& k) { return k; }
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const {
+            const SeriesKeyView x = view(a), y = view(b);
+            return x.source == y.source && x.meter == y.meter && x.quantity == y.quantity;
+        }
+    };
+    using SeriesCache = std::unordered_map<SeriesKey, SeriesInfo, SeriesKeyHash, SeriesKeyEq>;
 
     Store(sql::Db db, StoreOptions options);
     void prepare();
@@ -102,8 +126,11 @@ class Store {
 
     sql::Db db_;
     StoreOptions options_;
-    std::unordered_map<SeriesKey, SeriesInfo, SeriesKeyHash> series_cache_;
-    std::vector<Row> rows_;  // reused across apply() calls
+    SeriesCache series_cache_;
+    // The entry of the last lookup (a day's readings share one series); nodes are stable.
+    const SeriesCache::value_type* last_series_ = nullptr;
+    std::vector<Row> rows_;                 // reused across apply() calls
+    std::vector<const SeriesInfo*> infos_;  // per reading of one message, reused
 
     sql::Stmt insert_message_, find_series_, insert_series_, insert_reading_, find_reading_,
         update_reading_, insert_revision_, upsert_state_, find_state_, upsert_stats_, prune_,

@@ -122,13 +122,17 @@ void Writer::run() {
 void Writer::commit_group(std::deque<Pending>& group) {
     using namespace std::chrono;
     Batch merged;
-    for (auto& p : group)
+    std::size_t group_rows = 0;
+    for (auto& p : group) {
+        group_rows += p.rows;
         for (auto& e : p.batch) merged.push_back(std::move(e));
+    }
 
-    auto record = [&](const ApplyStats& st) {
+    auto record = [&](const ApplyStats& st, std::size_t rows) {
         std::lock_guard lk(mu_);
         stats_.transactions++;
         stats_.stored += st;
+        stats_.largest_transaction_rows = std::max(stats_.largest_transaction_rows, rows);
     };
     auto finish = [&](const CommitOutcome& outcome) {
         for (auto& p : group) p.done.set_value(outcome);
@@ -139,7 +143,7 @@ void Writer::commit_group(std::deque<Pending>& group) {
     steady_clock::time_point stop_seen{};
     for (;;) {
         try {
-            record(store_.apply(merged));
+            record(store_.apply(merged), group_rows);
             if (attempts > 0) {
                 spdlog::info("storage: commit succeeded after {} retries; ingestion resumed",
                              attempts);
@@ -193,7 +197,7 @@ void Writer::commit_group(std::deque<Pending>& group) {
     std::string last_error;
     for (auto& env : merged) {
         try {
-            record(store_.apply(std::span<const Envelope>(&env, 1)));
+            record(store_.apply(std::span<const Envelope>(&env, 1)), env.rows());
             continue;
         } catch (const std::exception& e) {
             last_error = e.what();
@@ -209,7 +213,7 @@ void Writer::commit_group(std::deque<Pending>& group) {
         as_rejected.result =
             DecodeResult::rejected(RejectCode::invalid_value, "storage error: " + last_error);
         try {
-            record(store_.apply(std::span<const Envelope>(&as_rejected, 1)));
+            record(store_.apply(std::span<const Envelope>(&as_rejected, 1)), as_rejected.rows());
         } catch (const std::exception& e) {
             spdlog::error("storage: cannot store message from {} ({}): {}", env.raw.source,
                           env.raw.topic, e.what());

@@ -52,6 +52,10 @@ struct WriterStats {
     std::uint64_t transactions = 0;
     std::uint64_t retries = 0;
     std::size_t queued_rows = 0;
+    // Rows of the largest transaction committed so far: at most batch_max_rows
+    // unless a single submitted batch was larger (submitters keep theirs within
+    // batch_max_rows(); one message larger than that still commits alone).
+    std::size_t largest_transaction_rows = 0;
     bool paused = false;  // retrying after a transient error
 };
 
@@ -74,6 +78,8 @@ class Writer {
     std::future<CommitOutcome> submit(Batch batch, bool wait = true);
 
     WriterStats stats() const;
+    // The most rows one transaction should hold; submitters size their batches by it.
+    std::size_t batch_max_rows() const { return options_.batch_max_rows; }
     // Increments every time the writer thread goes round its loop, busy or
     // idle (it wakes at least once a second). A value that stops moving means
     // the writer is stuck: the watchdog stops pinging.

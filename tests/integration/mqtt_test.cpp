@@ -9,7 +9,11 @@
 #include <random>
 #include <thread>
 
+#include "connectors/registry.h"
+#include "daemon/config.h"
 #include "storage/query.h"
+#include "storage/store.h"
+#include "storage/writer.h"
 #include "tests/integration/mosquitto_broker.h"
 #include "tests/integration/mqtt_publisher.h"
 #include "tests/integration/process.h"
@@ -185,6 +189,75 @@ TEST_F(MqttTest, SigkillMidStreamLosesNothingAndStoresNothingTwice) {
     EXPECT_EQ(scalar(db(), "SELECT count(*) FROM revisions"), 0);
     d->signal(SIGTERM);
     EXPECT_EQ(d->wait(20s), 0);
+}
+
+// What the connector reads before it commits is bounded by the writer's
+// batch_max_rows, not by how much the broker sends at once: a backlog of
+// 11-row messages (mosquitto delivers 100 at once, then bursts of more once
+// acks flow) is committed in transactions of at most that many rows, and
+// every message is stored.
+TEST(MqttStaging, ABacklogIsCommittedInTransactionsOfAtMostBatchMaxRows) {
+    constexpr int kMessages = 400, kReadingsPerMessage = 10;
+    constexpr std::size_t kBatchMaxRows = 200;
+    TempDir dir;
+    MosquittoBroker broker(dir / "broker");
+    const auto loaded = load_config_text(
+        fmt::format("[storage]\npath = \"{}\"\n\n[brokers.local]\nhost = \"127.0.0.1\"\n"
+                    "port = {}\n\n[[connectors]]\nname = \"feed\"\ntype = \"canonical\"\n"
+                    "broker = \"local\"\ntopics = [\"meters/+/readings\"]\nqos = 1\n",
+                    (dir / "mb.db").string(), broker.port()),
+        dir / "mb.toml", builtin_registry());
+    ASSERT_TRUE(loaded.config) << (loaded.errors.empty() ? "" : loaded.errors[0].to_string());
+    auto config = std::make_shared<const Config>(*loaded.config);
+    StoreOptions so;
+    so.synchronous_full = false;
+    auto store = Store::open(dir / "mb.db", so);
+    WriterOptions wo;
+    wo.batch_max_rows = kBatchMaxRows;
+    Writer writer(store, wo);
+    writer.start();
+    ConnectorContext ctx{writer, config};
+    const ConnectorType* type = builtin_registry().find("canonical");
+    ASSERT_NE(type, nullptr);
+    MqttPublisher pub(broker.port());
+    {
+        // Creates the persistent session; a probe (sent until it is stored, as the
+        // subscription may not be live yet) proves the subscription is live.
+        auto c = type->make_connector(ctx, config->connectors[0]);
+        c->start();
+        ASSERT_TRUE(eventually(
+            [&] {
+                pub.publish("meters/probe/readings", reading(0, 1), 1);
+                std::this_thread::sleep_for(100ms);
+                return writer.stats().stored.readings == 1;
+            },
+            20s));
+        c->stop();
+    }
+    for (int i = 0; i < kMessages; ++i) {
+        std::string day = "[";
+        for (int k = 0; k < kReadingsPerMessage; ++k)
+            day += (k ? "," : "") + reading(1 + i * kReadingsPerMessage + k, i);
+        pub.publish("meters/k/readings", day + "]", 1);
+    }
+    ASSERT_TRUE(pub.wait_all_acked(20s));
+    const auto before = writer.stats();
+    auto c = type->make_connector(ctx, config->connectors[0]);
+    c->start();
+    EXPECT_TRUE(eventually(
+        [&] {
+            return writer.stats().stored.readings ==
+                   static_cast<std::uint64_t>(1 + kMessages * kReadingsPerMessage);
+        },
+        30s))
+        << writer.stats().stored.readings;
+    c->stop();
+    writer.stop();
+    const auto after = writer.stats();
+    EXPECT_LE(after.largest_transaction_rows, kBatchMaxRows);
+    constexpr std::size_t kRows = kMessages * (kReadingsPerMessage + 1);
+    EXPECT_GE(after.transactions - before.transactions, kRows / kBatchMaxRows);
+    EXPECT_EQ(after.stored.rejected, 0u);
 }
 
 class MqttTlsTest : public ::testing::Test {

@@ -309,6 +309,65 @@ TEST_F(StoreTest, ReadOnlyQueryFiltersAndCannotWrite) {
     EXPECT_EQ(stats[0].readings, 3);
 }
 
+TEST(StoreBuffers, TheSortBufferOfALargeBatchIsReleasedAfterIt) {
+    test::TempDir d;
+    StoreOptions o;
+    o.kept_rows_capacity = 100;
+    auto s = Store::open(d / "b.db", o);
+    std::vector<Reading> day;
+    for (int i = 0; i < 1000; ++i) day.push_back(energy("m", kT0 + i * k15m, i));
+    EXPECT_EQ(s.apply(Batch{message("v", std::move(day))}).readings, 1000u);
+    EXPECT_LE(s.rows_capacity(), 100u);
+    // A batch within the limit keeps its buffer for the next one.
+    std::vector<Reading> small;
+    for (int i = 0; i < 60; ++i) small.push_back(energy("n", kT0 + i * k15m, i));
+    EXPECT_EQ(s.apply(Batch{message("v", std::move(small))}).readings, 60u);
+    EXPECT_GE(s.rows_capacity(), 60u);
+    EXPECT_LE(s.rows_capacity(), 100u);
+}
+
+TEST_F(StoreTest, InterleavedSeriesEachGetTheirOwnRows) {
+    // Series alternate reading by reading and message by message: the remembered
+    // last series must never stand in for another one.
+    std::vector<Reading> a, b;
+    for (int i = 0; i < 6; ++i) {
+        a.push_back(energy(i % 2 ? "m1" : "m2", kT0 + i * k15m, i));
+        a.push_back(Reading{"m1", "register.7", "", Kind::instant, kT0 + i, kT0 + i, 100.0 + i});
+    }
+    for (int i = 0; i < 3; ++i) b.push_back(energy("m1", kT0 + (10 + i) * k15m, 10 + i));
+    store.apply(Batch{message("s1", a), message("s2", a), message("s1", b)});
+    EXPECT_EQ(count("SELECT count(*) FROM readings"), 27);
+    EXPECT_EQ(count("SELECT count(*) FROM series"), 6);
+    // Every row sits in the series its value says.
+    EXPECT_EQ(count("SELECT count(*) FROM readings_v WHERE quantity = 'register.7' AND "
+                    "(meter <> 'm1' OR value < 100)"),
+              0);
+    EXPECT_EQ(count("SELECT count(*) FROM readings_v WHERE quantity <> 'register.7' AND "
+                    "(value >= 100 OR (value < 10 AND meter <> "
+                    "CASE CAST(value AS INTEGER) % 2 WHEN 1 THEN 'm1' ELSE 'm2' END))"),
+              0);
+    EXPECT_EQ(count("SELECT count(*) FROM readings_v WHERE value >= 10 AND value < 100"), 3);
+    EXPECT_EQ(count("SELECT count(*) FROM readings_v WHERE value >= 10 AND value < 100 AND "
+                    "(source <> 's1' OR meter <> 'm1')"),
+              0);
+}
+
+TEST_F(StoreTest, SeriesCreatedInARolledBackBatchAreCreatedAgain) {
+    // A trigger makes the batch fail after its new series were inserted.
+    store.db().exec(
+        "CREATE TEMP TRIGGER fail_on_666 BEFORE INSERT ON main.readings WHEN NEW.value = 666 "
+        "BEGIN SELECT RAISE(ABORT, 'test failure'); END");
+    EXPECT_THROW(store.apply(Batch{
+                     message("v", {energy("fresh", kT0, 1), energy("fresh", kT0 + k15m, 666)})}),
+                 sql::SqliteError);
+    EXPECT_EQ(count("SELECT count(*) FROM series"), 0);
+    const auto st = store.apply(Batch{message("v", {energy("fresh", kT0, 1)})});
+    EXPECT_EQ(st.readings, 1u);
+    EXPECT_EQ(count("SELECT count(*) FROM series"), 1);
+    EXPECT_EQ(rows("SELECT meter, value FROM readings_v"),
+              (std::vector<std::vector<std::string>>{{"fresh", "1.0"}}));
+}
+
 TEST(StoreOpen, MissingDatabaseIsAClearErrorForReaders) {
     test::TempDir d;
     try {
