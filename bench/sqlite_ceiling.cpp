@@ -163,6 +163,7 @@ int run(const mb::bench::Args& args) {
     };
     auto commit = [&] {
         check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "commit");
+        store.checkpoint();  // as the daemon's writer does after each commit
         ++transactions;
     };
     auto insert_row = [&](const Row& r) {

@@ -30,7 +30,25 @@ Store Store::open(const std::filesystem::path& path, StoreOptions options) {
     schema::migrate(db);
     Store s(std::move(db), options);
     s.prepare();
+    // Replaces the automatic checkpoint: see checkpoint().
+    sqlite3_wal_hook(
+        s.db_.get(),
+        [](void* pages, sqlite3*, const char*, int n) {
+            *static_cast<int*>(pages) = n;
+            return SQLITE_OK;
+        },
+        s.wal_pages_.get());
     return s;
+}
+
+void Store::checkpoint() {
+    if (*wal_pages_ < kCheckpointPages) return;
+    *wal_pages_ = 0;  // the next commit reports what is left
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // Busy: another connection is checkpointing (the writer's own checkpointer).
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        throw sql::SqliteError(rc, fmt::format("sqlite checkpoint: {}", sqlite3_errmsg(db_.get())));
 }
 
 Store::Store(sql::Db db, StoreOptions options) : db_(std::move(db)), options_(options) {}

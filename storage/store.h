@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -70,6 +71,18 @@ class Store {
     // Returns how many payloads were cleared.
     std::uint64_t prune(std::int64_t now_ms, std::size_t max_messages = 20000);
 
+    // Copies the write-ahead log back into the database (a passive checkpoint)
+    // once it holds kCheckpointPages pages. SQLite's automatic checkpoint would
+    // run inside the commit that crosses the threshold, so whoever waits on that
+    // commit (a connector, before it acknowledges) would wait for the
+    // checkpoint and its fsyncs too; the writer calls this after it has
+    // reported the commit instead. Whoever writes through db() calls it after
+    // committing. Throws sql::SqliteError.
+    void checkpoint();
+    static constexpr int kCheckpointPages = 1000;  // SQLite's default wal_autocheckpoint
+    // Pages in the write-ahead log after the last commit.
+    int wal_pages() const { return *wal_pages_; }
+
     sql::Db& db() { return db_; }
     // Readings the reused sort buffer holds room for (at most kept_rows_capacity between calls).
     std::size_t rows_capacity() const { return rows_.capacity(); }
@@ -126,6 +139,9 @@ class Store {
 
     sql::Db db_;
     StoreOptions options_;
+    // Pages in the write-ahead log after the last commit (set by SQLite's WAL hook;
+    // on the heap so that its address survives moving the Store).
+    std::unique_ptr<int> wal_pages_ = std::make_unique<int>(0);
     SeriesCache series_cache_;
     // The entry of the last lookup (a day's readings share one series); nodes are stable.
     const SeriesCache::value_type* last_series_ = nullptr;
