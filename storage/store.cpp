@@ -25,8 +25,9 @@ Store Store::open(const std::filesystem::path& path, StoreOptions options) {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = OFF");  // lineage is enforced by the writer, not per row
-    // 8 MiB: the hot right edge of the indexes (16 MiB was no faster, BENCHMARKS.md).
-    db.exec("PRAGMA cache_size = -8000");
+    // The hot right edge of the indexes; negative: KiB.
+    const auto kib = std::max<std::size_t>(options.cache_bytes / 1024, 64);
+    db.exec(fmt::format("PRAGMA cache_size = -{}", kib).c_str());
     schema::migrate(db);
     Store s(std::move(db), options);
     s.prepare();

@@ -32,6 +32,10 @@ struct StoreOptions {
     std::size_t max_stored_payload = 64 * 1024;  // rejected payloads are capped to this
     // How long a commit waits for an operator's write lock before it counts as busy.
     std::chrono::milliseconds busy_timeout{5000};
+    // SQLite's page cache of the writing connection. 4 MiB ingests as fast as
+    // 8 or 16 MiB here (BENCHMARKS.md) and is most of what the daemon's memory
+    // depends on besides the batches in flight.
+    std::size_t cache_bytes = 4 * 1024 * 1024;
     // Readings of one apply() whose buffer is kept for the next call; a larger
     // batch's buffer is released after it (the daemon: 2 × batch_max_rows).
     std::size_t kept_rows_capacity = 20000;

@@ -181,12 +181,17 @@ void Writer::checkpoint_loop(sql::Db db) {
 
 void Writer::commit_group(std::deque<Pending>& group) {
     using namespace std::chrono;
-    Batch merged;
-    std::size_t group_rows = 0;
+    // One submitter's batch is committed as it is; several are merged.
+    Batch merged_batches;
+    std::size_t group_rows = 0, messages = 0;
+    for (const auto& p : group) messages += p.batch.size();
+    if (group.size() > 1) merged_batches.reserve(messages);
     for (auto& p : group) {
         group_rows += p.rows;
-        for (auto& e : p.batch) merged.push_back(std::move(e));
+        if (group.size() > 1)
+            for (auto& e : p.batch) merged_batches.push_back(std::move(e));
     }
+    Batch& merged = group.size() > 1 ? merged_batches : group.front().batch;
 
     auto record = [&](const ApplyStats& st, std::size_t rows) {
         std::lock_guard lk(mu_);
