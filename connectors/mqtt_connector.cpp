@@ -225,20 +225,26 @@ bool MqttConnector::commit_staged() {
     // larger than a part goes alone). Usually there is one part: staging stops before the
     // budget unless a message was larger than the one before it.
     const std::size_t budget = writer_.batch_max_rows();
+    std::size_t total_rows = 0;
+    for (const Envelope& e : staged_) total_rows += e.rows();
     std::vector<std::future<CommitOutcome>> parts;
-    Batch part;
-    std::size_t part_rows = 0;
-    for (Envelope& e : staged_) {
-        const std::size_t rows = e.rows();
-        if (!part.empty() && part_rows + rows > budget) {
-            parts.push_back(writer_.submit(std::move(part), true));
-            part = Batch{};
-            part_rows = 0;
+    if (total_rows <= budget) {
+        parts.push_back(writer_.submit(std::move(staged_), true));
+    } else {
+        Batch part;
+        std::size_t part_rows = 0;
+        for (Envelope& e : staged_) {
+            const std::size_t rows = e.rows();
+            if (!part.empty() && part_rows + rows > budget) {
+                parts.push_back(writer_.submit(std::move(part), true));
+                part = Batch{};
+                part_rows = 0;
+            }
+            part_rows += rows;
+            part.push_back(std::move(e));
         }
-        part_rows += rows;
-        part.push_back(std::move(e));
+        parts.push_back(writer_.submit(std::move(part), true));
     }
-    parts.push_back(writer_.submit(std::move(part), true));
     staged_ = Batch{};
     staged_rows_ = 0;
     staged_bytes_ = 0;

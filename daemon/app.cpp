@@ -21,6 +21,7 @@ StoreOptions store_options(const StorageConfig& s) {
     o.raw_retention = std::chrono::duration_cast<std::chrono::milliseconds>(s.raw_retention);
     o.max_stored_payload = s.max_stored_payload;
     o.kept_rows_capacity = 2 * s.batch_max_rows;
+    o.cache_bytes = s.cache_size;
     return o;
 }
 
@@ -36,7 +37,7 @@ bool same_storage(const StorageConfig& a, const StorageConfig& b) {
     return a.path == b.path && a.synchronous == b.synchronous &&
            a.queue_capacity == b.queue_capacity && a.batch_max_rows == b.batch_max_rows &&
            a.batch_max_delay == b.batch_max_delay && a.raw_retention == b.raw_retention &&
-           a.max_stored_payload == b.max_stored_payload;
+           a.max_stored_payload == b.max_stored_payload && a.cache_size == b.cache_size;
 }
 
 }  // namespace

@@ -55,7 +55,6 @@ bool is_valid_name(std::string_view name) {
     return true;
 }
 
-
 std::string_view transport_name(Transport t) {
     switch (t) {
         case Transport::mqtt:
@@ -237,6 +236,8 @@ void Loader::load_storage(TableReader& r) {
     }
     if (auto b = r.bytes("max_stored_payload", 0, 16 * kMiB))
         s.max_stored_payload = static_cast<std::size_t>(*b);
+    if (auto b = r.bytes("cache_size", 256 * 1024, 1024 * kMiB))
+        s.cache_size = static_cast<std::size_t>(*b);
     r.finish();
 }
 

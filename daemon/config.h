@@ -41,6 +41,7 @@ struct StorageConfig {
     std::chrono::milliseconds batch_max_delay{50};  // linger for more rows when nobody waits
     std::chrono::hours raw_retention{24 * 30};      // payloads of accepted messages; 0 = keep none
     std::size_t max_stored_payload = 64 * 1024;     // bytes of a rejected payload kept
+    std::size_t cache_size = 4 * 1024 * 1024;       // SQLite page cache of the writer, bytes
 };
 
 // The control socket: operators' commands into the running daemon

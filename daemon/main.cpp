@@ -6,6 +6,7 @@
 // 73 cannot open/create the database, 78 configuration error, 1 other
 // failures (a command the device refused or did not answer).
 #include <fmt/format.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,6 +84,10 @@ int cmd_check_config(const std::string& file) {
 }
 
 int cmd_run(const std::string& file) {
+    // Blocks of 128 KiB and more (batches, sort buffers) are mapped and go back to the
+    // system once freed. glibc's default raises this threshold each time such a block is
+    // freed, after which they are carved from the threads' heaps and their pages stay.
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     setup_logging();
     // The database, its WAL and the control socket's directory stay the
     // daemon's and its group's (0640 files), whatever umask it was started

@@ -25,12 +25,31 @@ Store Store::open(const std::filesystem::path& path, StoreOptions options) {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = OFF");  // lineage is enforced by the writer, not per row
-    // 8 MiB: the hot right edge of the indexes (16 MiB was no faster, BENCHMARKS.md).
-    db.exec("PRAGMA cache_size = -8000");
+    // The hot right edge of the indexes; negative: KiB.
+    const auto kib = std::max<std::size_t>(options.cache_bytes / 1024, 64);
+    db.exec(fmt::format("PRAGMA cache_size = -{}", kib).c_str());
     schema::migrate(db);
     Store s(std::move(db), options);
     s.prepare();
+    // Replaces the automatic checkpoint: see checkpoint().
+    sqlite3_wal_hook(
+        s.db_.get(),
+        [](void* pages, sqlite3*, const char*, int n) {
+            *static_cast<int*>(pages) = n;
+            return SQLITE_OK;
+        },
+        s.wal_pages_.get());
     return s;
+}
+
+void Store::checkpoint() {
+    if (*wal_pages_ < kCheckpointPages) return;
+    *wal_pages_ = 0;  // the next commit reports what is left
+    const int rc =
+        sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // Busy: another connection is checkpointing (the writer's own checkpointer).
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        throw sql::SqliteError(rc, fmt::format("sqlite checkpoint: {}", sqlite3_errmsg(db_.get())));
 }
 
 Store::Store(sql::Db db, StoreOptions options) : db_(std::move(db)), options_(options) {}

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ struct StoreOptions {
     std::size_t max_stored_payload = 64 * 1024;  // rejected payloads are capped to this
     // How long a commit waits for an operator's write lock before it counts as busy.
     std::chrono::milliseconds busy_timeout{5000};
+    // SQLite's page cache of the writing connection. 4 MiB ingests as fast as
+    // 8 or 16 MiB here (BENCHMARKS.md) and is most of what the daemon's memory
+    // depends on besides the batches in flight.
+    std::size_t cache_bytes = 4 * 1024 * 1024;
     // Readings of one apply() whose buffer is kept for the next call; a larger
     // batch's buffer is released after it (the daemon: 2 × batch_max_rows).
     std::size_t kept_rows_capacity = 20000;
@@ -69,6 +74,18 @@ class Store {
     // Clears accepted payloads older than the retention. Bounded work per call.
     // Returns how many payloads were cleared.
     std::uint64_t prune(std::int64_t now_ms, std::size_t max_messages = 20000);
+
+    // Copies the write-ahead log back into the database (a passive checkpoint)
+    // once it holds kCheckpointPages pages. SQLite's automatic checkpoint would
+    // run inside the commit that crosses the threshold, so whoever waits on that
+    // commit (a connector, before it acknowledges) would wait for the
+    // checkpoint and its fsyncs too; the writer calls this after it has
+    // reported the commit instead. Whoever writes through db() calls it after
+    // committing. Throws sql::SqliteError.
+    void checkpoint();
+    static constexpr int kCheckpointPages = 1000;  // SQLite's default wal_autocheckpoint
+    // Pages in the write-ahead log after the last commit.
+    int wal_pages() const { return *wal_pages_; }
 
     sql::Db& db() { return db_; }
     // Readings the reused sort buffer holds room for (at most kept_rows_capacity between calls).
@@ -126,6 +143,9 @@ class Store {
 
     sql::Db db_;
     StoreOptions options_;
+    // Pages in the write-ahead log after the last commit (set by SQLite's WAL hook;
+    // on the heap so that its address survives moving the Store).
+    std::unique_ptr<int> wal_pages_ = std::make_unique<int>(0);
     SeriesCache series_cache_;
     // The entry of the last lookup (a day's readings share one series); nodes are stable.
     const SeriesCache::value_type* last_series_ = nullptr;

@@ -22,6 +22,19 @@ Writer::~Writer() {
 
 void Writer::start() {
     if (thread_.joinable()) return;
+    // The checkpointer first: the writer thread looks at it.
+    const char* file = sqlite3_db_filename(store_.db().get(), "main");
+    if (file && *file) {  // else a temporary database: the writer checkpoints itself
+        try {
+            auto db = sql::Db::open(file, sql::Db::Mode::read_write_create);
+            db.exec("PRAGMA cache_size = -64");  // it copies pages, it does not look them up
+            checkpointer_ =
+                std::thread([this, d = std::move(db)]() mutable { checkpoint_loop(std::move(d)); });
+        } catch (const std::exception& e) {
+            spdlog::warn("storage: no checkpointer connection ({}); the writer checkpoints itself",
+                         e.what());
+        }
+    }
     thread_ = std::thread([this] { run(); });
 }
 
@@ -34,6 +47,12 @@ void Writer::stop() {
     not_empty_.notify_all();
     not_full_.notify_all();
     if (thread_.joinable()) thread_.join();
+    {
+        std::lock_guard lk(ckpt_mu_);
+        ckpt_stop_ = true;
+    }
+    ckpt_cv_.notify_all();
+    if (checkpointer_.joinable()) checkpointer_.join();
     // Never started, or something slipped past: fail what is left so nobody waits forever.
     std::lock_guard lk(mu_);
     for (auto& p : queue_) p.done.set_value(CommitOutcome{false, "writer stopped"});
@@ -89,6 +108,7 @@ void Writer::run() {
                 } catch (const std::exception& e) {
                     spdlog::warn("storage: payload retention pass failed: {}", e.what());
                 }
+                checkpoint();
             }
             continue;
         }
@@ -116,17 +136,62 @@ void Writer::run() {
         lk.unlock();
         commit_group(group);
         group.clear();
+        // After the submitters were told: they acknowledge and read on meanwhile.
+        checkpoint();
+    }
+}
+
+void Writer::checkpoint() {
+    const int pages = store_.wal_pages();
+    if (pages < Store::kCheckpointPages) return;
+    // Past this the checkpointer is not keeping up (or the log never restarts because
+    // it never catches up): checkpoint here, between commits, so the log stays bounded.
+    constexpr int kLagPages = 4 * Store::kCheckpointPages;
+    if (checkpointer_.joinable() && pages < kLagPages) {
+        {
+            std::lock_guard lk(ckpt_mu_);
+            ckpt_wanted_ = true;
+        }
+        ckpt_cv_.notify_one();
+        return;
+    }
+    try {
+        store_.checkpoint();
+    } catch (const std::exception& e) {
+        spdlog::warn("storage: checkpoint failed: {}", e.what());
+    }
+}
+
+void Writer::checkpoint_loop(sql::Db db) {
+    for (;;) {
+        {
+            std::unique_lock lk(ckpt_mu_);
+            ckpt_cv_.wait(lk, [&] { return ckpt_wanted_ || ckpt_stop_; });
+            if (ckpt_stop_) return;
+            ckpt_wanted_ = false;
+        }
+        // Passive: never waits for the writer or readers; what it cannot copy yet, the
+        // next one does.
+        const int rc = sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                 nullptr, nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            spdlog::warn("storage: checkpoint failed: {}", sqlite3_errmsg(db.get()));
     }
 }
 
 void Writer::commit_group(std::deque<Pending>& group) {
     using namespace std::chrono;
-    Batch merged;
-    std::size_t group_rows = 0;
+    // One submitter's batch is committed as it is; several are merged.
+    Batch merged_batches;
+    std::size_t group_rows = 0, messages = 0;
+    for (const auto& p : group) messages += p.batch.size();
+    if (group.size() > 1) merged_batches.reserve(messages);
     for (auto& p : group) {
         group_rows += p.rows;
-        for (auto& e : p.batch) merged.push_back(std::move(e));
+        if (group.size() > 1)
+            for (auto& e : p.batch) merged_batches.push_back(std::move(e));
     }
+    Batch& merged = group.size() > 1 ? merged_batches : group.front().batch;
 
     auto record = [&](const ApplyStats& st, std::size_t rows) {
         std::lock_guard lk(mu_);

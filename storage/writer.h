@@ -3,7 +3,9 @@
 // Who calls: connector threads call submit(); the daemon's main thread calls
 // start(), stop(), and reads stats()/progress() for the watchdog.
 // Ownership: the Writer owns its thread and borrows the Store, which must
-// outlive it.
+// outlive it. It also owns a checkpointer: a thread with a second connection
+// to the same file that copies the write-ahead log back into the database
+// while the writer goes on (Store::checkpoint explains why not in the commit).
 //
 // Delivery: submit() blocks while the queue holds more than its capacity in
 // rows — that is how back-pressure reaches the broker (a blocked connector
@@ -95,6 +97,11 @@ class Writer {
 
     void run();
     void commit_group(std::deque<Pending>& group);
+    // After a commit: has the write-ahead log copied back into the database
+    // (by the checkpointer thread, or here when it lags far behind). Logs a
+    // failure: the next one retries.
+    void checkpoint();
+    void checkpoint_loop(sql::Db db);
 
     Store& store_;
     WriterOptions options_;
@@ -111,6 +118,15 @@ class Writer {
 
     std::atomic<std::uint64_t> progress_{0};
     std::thread thread_;
+
+    // The checkpointer: its own connection and thread, so that copying the
+    // write-ahead log back (reads, writes, fsyncs) overlaps the next batches
+    // instead of delaying them.
+    std::mutex ckpt_mu_;
+    std::condition_variable ckpt_cv_;
+    bool ckpt_wanted_ = false;
+    bool ckpt_stop_ = false;
+    std::thread checkpointer_;
 };
 
 }  // namespace mb

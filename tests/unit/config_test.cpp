@@ -809,6 +809,19 @@ TEST(Config, Sizes) {
                 ElementsAre(HasSubstr("storage.max_stored_payload: invalid size '16MB'")));
 }
 
+TEST(Config, CacheSize) {
+    const auto def = load(with_storage(""));
+    ASSERT_THAT(texts(def), IsEmpty());
+    EXPECT_EQ(def.config->storage.cache_size, 4u * 1024u * 1024u);
+    const auto ok = load(with_storage("cache_size = \"64MiB\"\n"));
+    ASSERT_THAT(texts(ok), IsEmpty());
+    EXPECT_EQ(ok.config->storage.cache_size, 64u * 1024u * 1024u);
+    EXPECT_THAT(texts(load(with_storage("cache_size = \"100KiB\"\n"))),
+                ElementsAre(HasSubstr("storage.cache_size: must be between 262144 and")));
+    EXPECT_THAT(texts(load(with_storage("cache_size = \"2GiB\"\n"))),
+                ElementsAre(HasSubstr("storage.cache_size: must be between")));
+}
+
 TEST(Config, RelativeStoragePathResolvesNextToTheFile) {
     const auto r = load("[storage]\npath = \"data/../db/mb.db\"\n", "/etc/meterbridge/mb.toml");
     ASSERT_THAT(texts(r), IsEmpty());

@@ -378,6 +378,14 @@ TEST(StoreOpen, MissingDatabaseIsAClearErrorForReaders) {
     }
 }
 
+TEST(StoreOpen, PageCacheIsTheConfiguredSize) {
+    test::TempDir d;
+    StoreOptions o;
+    o.cache_bytes = 2 * 1024 * 1024;
+    auto s = Store::open(d / "c.db", o);
+    EXPECT_EQ(s.db().scalar_int("PRAGMA cache_size"), -2048);
+}
+
 TEST(StoreOpen, UsesWal) {
     test::TempDir d;
     auto s = Store::open(d / "w.db", StoreOptions{});

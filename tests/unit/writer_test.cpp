@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "storage/writer.h"
@@ -142,6 +143,30 @@ TEST_F(WriterTest, APoisonMessageIsIsolatedAndStoredAsRejected) {
     ASSERT_TRUE(q.step());
     EXPECT_NE(std::string(q.column_text(0)).find("storage error"), std::string::npos);
     EXPECT_NE(std::string(q.column_text(0)).find("boom"), std::string::npos);
+}
+
+// Checkpoints are left to the writer (after each commit, mostly on its
+// checkpointer thread): the write-ahead log must still be copied back and
+// restarted, so that it stays far smaller than what went through it.
+TEST_F(WriterTest, TheWriteAheadLogStaysBoundedUnderSustainedWrites) {
+    auto store = open();
+    Writer w(store, WriterOptions{});
+    w.start();
+    constexpr int kBatches = 40, kPerBatch = 20;
+    const std::string payload(40 * 1024, 'x');  // 32 MB in all, kept (raw_retention)
+    for (int b = 0; b < kBatches; ++b) {
+        Batch batch;
+        for (int i = 0; i < kPerBatch; ++i) {
+            Envelope e = reading_message("m", b * kPerBatch + i);
+            e.raw.payload = payload;
+            batch.push_back(std::move(e));
+        }
+        ASSERT_TRUE(w.submit(std::move(batch)).get().committed);
+    }
+    w.stop();
+    EXPECT_EQ(store.db().scalar_int("SELECT count(*) FROM messages"), kBatches * kPerBatch);
+    const auto wal = std::filesystem::file_size(dir / "w.db-wal");
+    EXPECT_LT(wal, 24u << 20) << "the log was not checkpointed";
 }
 
 TEST_F(WriterTest, ProgressMovesWhileIdle) {
