@@ -178,9 +178,9 @@ Ceiling decode_store(const fs::path& db, const std::vector<std::string>& ups, st
     job.command = "get_load_curve";
     job.options = job_options;
 
-    // The clock moves one rate-limit gap per call: the limit never holds a call back.
+    // The clock moves to the next instant the rate limit allows, one step per call: the
+    // limit never holds a call back.
     mb::TimeMs now = now_ms();
-    const auto gap = static_cast<mb::TimeMs>(1000.0 / rate_limit) + 1;
     mb::EnedisJobs jobs("enedis", options, {job}, mb::EnedisState{}, now);
     auto commit = [&](mb::Batch& staged) {
         if (staged.empty()) return;
@@ -209,7 +209,7 @@ Ceiling decode_store(const fs::path& db, const std::vector<std::string>& ups, st
         jobs.on_result(call->key, iq, now, staged);
         commit(staged);
         ++c.calls;
-        now += gap;
+        now = jobs.next_wakeup(now);
     }
     c.seconds = static_cast<double>(mono_ns() - t0 - answer_ns) / 1e9;
     c.answer_seconds = static_cast<double>(answer_ns) / 1e9;

@@ -198,8 +198,11 @@ void EnedisConnector::run() {
             std::unique_lock lk(mu_);
             const TimeMs now = now_ms();
             const TimeMs wake = jobs_.next_wakeup(now);
-            cv_.wait_for(lk, std::chrono::milliseconds(std::max<TimeMs>(wake - now, 0) + 5),
-                         [&] { return stop_ || !events_.empty(); });
+            // On the clock now_ms() reads: once it returns, now_ms() >= wake, so a call
+            // due at the rate-limit boundary leaves then, not a timer slack later.
+            cv_.wait_until(lk,
+                           std::chrono::system_clock::time_point(std::chrono::milliseconds(wake)),
+                           [&] { return stop_ || !events_.empty(); });
             events.swap(events_);
             if (stop_) break;
         }

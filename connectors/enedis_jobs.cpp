@@ -4,6 +4,7 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "daemon/config_reader.h"
@@ -217,12 +218,18 @@ bool EnedisJobs::run_now(const std::string& name, TimeMs now) {
     return false;
 }
 
+TimeMs EnedisJobs::min_gap() const {
+    // Times are whole milliseconds, truncated: a call sent at 1000.9 ms reads 1000. One
+    // millisecond more than 1/rate_limit (rounded up) keeps every real gap above it, so
+    // no second ever holds more than rate_limit calls, whatever window the upstream counts.
+    return static_cast<TimeMs>(std::ceil(1000.0 / options_.rate_limit)) + 1;
+}
+
 TimeMs EnedisJobs::next_wakeup(TimeMs now) const {
     TimeMs next = now + 60'000;  // schedules are checked at least once a minute
     if (in_flight_) return next;
-    const TimeMs rate_gap = static_cast<TimeMs>(1000.0 / options_.rate_limit);
     for (const Task& t : queue_)
-        next = std::min(next, std::max(t.not_before, last_sent_ + rate_gap));
+        next = std::min(next, std::max(t.not_before, last_sent_ + min_gap()));
     for (const Job& job : jobs_) {
         if (job.forced) return now;
         if (auto due = next_run(job.options->schedule, job.last_run, now))
@@ -234,7 +241,7 @@ TimeMs EnedisJobs::next_wakeup(TimeMs now) const {
 std::optional<EnedisCall> EnedisJobs::next(TimeMs now, Batch& staged) {
     schedule(now);
     if (in_flight_) return std::nullopt;
-    if (now - last_sent_ < static_cast<TimeMs>(1000.0 / options_.rate_limit)) return std::nullopt;
+    if (now - last_sent_ < min_gap()) return std::nullopt;
     for (auto it = queue_.begin(); it != queue_.end(); ++it) {
         if (it->not_before > now) continue;
         Task t = *it;

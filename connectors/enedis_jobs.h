@@ -132,6 +132,7 @@ class EnedisJobs {
     EnedisState::Progress& progress(const Task& t);
     void save_progress(const Task& t, TimeMs now, Envelope& env);
     void refuse(const Task& t, TimeMs now, Batch& staged);
+    TimeMs min_gap() const;  // between two calls, in ms
 
     std::string source_;
     EnedisOptions options_;
