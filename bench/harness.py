@@ -254,6 +254,11 @@ class Bench:
             'topics = ["meters/outbound/bench/#"]\n'
             '[[connectors]]\nname = "voltaware"\ntype = "voltaware"\nbroker = "bench"\n'
             'topics = ["voltaware/readings"]\n' % (db, synchronous, self.broker.port))
+        if self.a.cache_kib:
+            # TOML tables may not be reopened: the key goes in the [storage] table above.
+            text = cfg.read_text().replace(
+                "[storage]\n", '[storage]\ncache_size = "%dKiB"\n' % self.a.cache_kib, 1)
+            cfg.write_text(text)
         return cfg
 
     def start_daemon(self, tag):
@@ -345,6 +350,7 @@ class Bench:
         r = self.run_json([self.tool["mb_bench_sqlite"], "--db", str(self.work / "ceiling.db"),
                            "--scenario", scenario, "--messages", str(n), "--meters", str(meters),
                            "--synchronous", self.a.synchronous, "--base-day", str(self.next_day()),
+                           *(["--cache-kib", str(self.a.cache_kib)] if self.a.cache_kib else []),
                            *extra])
         return dict(seconds=r["seconds"], readings_s=r["rows_per_s"], msg_s=n / r["seconds"])
 
@@ -607,12 +613,13 @@ class Bench:
         c = self.c
         return (
             "meterbridge bench: %s mode, %d repetition(s) per figure (median, min–max); "
-            "synchronous = %s; %s\n"
+            "synchronous = %s; page cache %s; %s\n"
             "machine: %d cores (%s), %s, load average at start %s, fdatasync %.2f ms; %s; SQLite %s\n"
             "counts: ainsite %s msgs / %s meters; voltaware %s msgs (%s readings) / %s devices; "
             "mix %s msgs / %s meters; baseline %s + %s msgs; backlog %s msgs; "
             "enedis %s usage points × %s days at %s calls/s, once\n" % (
                 "short" if self.a.short else "full", c["reps"], self.a.synchronous,
+                "%d KiB" % self.a.cache_kib if self.a.cache_kib else "default (4 MiB)",
                 time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(), cpu, platform.release(),
                 self.load_start, self.fsync_start, mosq_v[0] if mosq_v else "mosquitto",
                 sqlite3.sqlite_version,
@@ -663,6 +670,9 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--short", action="store_true", help="small counts, one repetition, no thresholds")
     ap.add_argument("--reps", type=int, help="repetitions per figure (default 5; 1 with --short)")
+    ap.add_argument("--cache-kib", type=int, default=0,
+                    help="meterbridge's [storage] cache_size in KiB (MQTT scenarios), also used by "
+                         "the SQLite ceiling (default: the daemon's, 4 MiB)")
     ap.add_argument("--synchronous", default="full", choices=["full", "normal"],
                     help="meterbridge's [storage] synchronous, also used by the SQLite ceiling and the baseline")
     ap.add_argument("--backlog", type=int, help="messages of the backlog scenario (default 1,000,000)")
