@@ -34,15 +34,24 @@ void MqttPublisher::publish(const std::string& topic, const std::string& payload
     mosquitto_property* props = nullptr;
     if (!content_type.empty())
         mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, content_type.c_str());
+    const auto disconnected = [](int r) {
+        return r == MOSQ_ERR_NO_CONN || r == MOSQ_ERR_CONN_LOST;
+    };
     int rc;
-    // The client library refuses publishes beyond its in-flight window, and
-    // while the broker is away: retry.
+    // Refused before it was queued: retry. Without a connection, a QoS 0 message is
+    // dropped (retry); a QoS 1 or 2 message was queued before libmosquitto tried to
+    // send it (lib/actions.c, message__queue) and goes out when the connection comes
+    // back: publishing it again would make it two messages.
     while ((rc = mosquitto_publish_v5(m_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
                                       payload.data(), qos, false, props)) ==
                MOSQ_ERR_OVERSIZE_PACKET ||
-           rc == MOSQ_ERR_NOMEM || rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST)
+           rc == MOSQ_ERR_NOMEM || (qos == 0 && disconnected(rc)))
         std::this_thread::sleep_for(1ms);
     mosquitto_property_free_all(&props);
+    if (qos > 0 && disconnected(rc)) {
+        ++requeued_;
+        rc = MOSQ_ERR_SUCCESS;
+    }
     if (rc != MOSQ_ERR_SUCCESS)
         throw std::runtime_error(std::string("publish: ") + mosquitto_strerror(rc));
     published_++;

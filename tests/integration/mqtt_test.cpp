@@ -79,7 +79,8 @@ TEST_F(MqttTest, StoresPublishedReadingsOnceAndExplainsRejections) {
     ASSERT_TRUE(pub.wait_all_acked(20s));
     ASSERT_TRUE(
         eventually([&] { return scalar(db(), "SELECT messages FROM source_stats") == 602; }, 20s))
-        << scalar(db(), "SELECT messages FROM source_stats") << " messages\n"
+        << scalar(db(), "SELECT messages FROM source_stats") << " messages, " << pub.requeued()
+        << " published while disconnected\n"
         << d->stderr_text();
     EXPECT_EQ(readings(), 300);
     EXPECT_EQ(scalar(db(), "SELECT duplicates FROM source_stats WHERE source = 'feed'"), 300);
