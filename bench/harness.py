@@ -246,19 +246,15 @@ class Bench:
 
     def daemon_config(self, name, db, synchronous):
         cfg = self.work / (name + ".toml")
+        cache = 'cache_size = "%dKiB"\n' % self.a.cache_kib if self.a.cache_kib else ""
         cfg.write_text(
-            '[storage]\npath = "%s"\nsynchronous = "%s"\n'
+            '[storage]\npath = "%s"\nsynchronous = "%s"\n%s'
             '[log]\nlevel = "info"\n[control]\nsocket = ""\n'
             '[brokers.bench]\nhost = "127.0.0.1"\nport = %d\n'
             '[[connectors]]\nname = "ainsite"\ntype = "ainsite"\nbroker = "bench"\n'
             'topics = ["meters/outbound/bench/#"]\n'
             '[[connectors]]\nname = "voltaware"\ntype = "voltaware"\nbroker = "bench"\n'
-            'topics = ["voltaware/readings"]\n' % (db, synchronous, self.broker.port))
-        if self.a.cache_kib:
-            # TOML tables may not be reopened: the key goes in the [storage] table above.
-            text = cfg.read_text().replace(
-                "[storage]\n", '[storage]\ncache_size = "%dKiB"\n' % self.a.cache_kib, 1)
-            cfg.write_text(text)
+            'topics = ["voltaware/readings"]\n' % (db, synchronous, cache, self.broker.port))
         return cfg
 
     def start_daemon(self, tag):

@@ -181,14 +181,15 @@ void Writer::checkpoint_loop(sql::Db db) {
 
 void Writer::commit_group(std::deque<Pending>& group) {
     using namespace std::chrono;
+    std::size_t group_rows = 0;
+    for (const auto& p : group) group_rows += p.rows;
     // One submitter's batch is committed as it is; several are merged.
     Batch merged_batches;
-    std::size_t group_rows = 0, messages = 0;
-    for (const auto& p : group) messages += p.batch.size();
-    if (group.size() > 1) merged_batches.reserve(messages);
-    for (auto& p : group) {
-        group_rows += p.rows;
-        if (group.size() > 1)
+    if (group.size() > 1) {
+        std::size_t messages = 0;
+        for (const auto& p : group) messages += p.batch.size();
+        merged_batches.reserve(messages);
+        for (auto& p : group)
             for (auto& e : p.batch) merged_batches.push_back(std::move(e));
     }
     Batch& merged = group.size() > 1 ? merged_batches : group.front().batch;
