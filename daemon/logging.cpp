@@ -1,16 +1,40 @@
 #include "daemon/logging.h"
 
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string>
+
+#include "daemon/display_text.h"
 
 namespace mb {
 
 namespace {
+
+// Messages quote device ids, file names and server texts: escaped here, in the
+// one place every log line passes, a newline in them cannot start a line of
+// its own (which journald would read with a priority prefix of its choosing)
+// and an escape sequence cannot reach the terminal.
+class EscapedPayload {
+  public:
+    explicit EscapedPayload(const spdlog::details::log_msg& msg) {
+        const std::string_view raw(msg.payload.data(), msg.payload.size());
+        if (needs_display_escape(raw)) {
+            escaped_ = display_escape(raw);
+            view_ = escaped_;
+        } else {
+            view_ = raw;
+        }
+    }
+    std::string_view view() const { return view_; }
+
+  private:
+    std::string escaped_;
+    std::string_view view_;
+};
 
 // "<prio>message\n" — sd-daemon(3) prefixes, read by journald on stderr streams.
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -37,8 +61,23 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
             default:
                 break;
         }
-        std::fprintf(stderr, "<%d>%.*s\n", prio, static_cast<int>(msg.payload.size()),
-                     msg.payload.data());
+        const EscapedPayload text(msg);
+        std::fprintf(stderr, "<%d>%.*s\n", prio, static_cast<int>(text.view().size()),
+                     text.view().data());
+    }
+    void flush_() override { std::fflush(stderr); }
+};
+
+// The pattern's timestamp and level, then the escaped message.
+class TextSink final : public spdlog::sinks::base_sink<std::mutex> {
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        const EscapedPayload text(msg);
+        spdlog::details::log_msg escaped = msg;
+        escaped.payload = spdlog::string_view_t(text.view().data(), text.view().size());
+        spdlog::memory_buf_t line;
+        formatter_->format(escaped, line);
+        std::fwrite(line.data(), 1, line.size(), stderr);
     }
     void flush_() override { std::fflush(stderr); }
 };
@@ -52,8 +91,7 @@ void setup_logging(LogFormat format) {
     if (format == LogFormat::journal) {
         logger = std::make_shared<spdlog::logger>("meterbridge", std::make_shared<JournalSink>());
     } else {
-        logger = std::make_shared<spdlog::logger>(
-            "meterbridge", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+        logger = std::make_shared<spdlog::logger>("meterbridge", std::make_shared<TextSink>());
         logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     }
     logger->flush_on(spdlog::level::trace);

@@ -23,6 +23,7 @@
 #include "daemon/config.h"
 #include "daemon/config_reader.h"
 #include "daemon/control_client.h"
+#include "daemon/display_text.h"
 #include "daemon/logging.h"
 #include "daemon/table_writer.h"
 #include "generated/meterbridge_version.h"
@@ -326,13 +327,16 @@ int cmd_command(const std::string& file, const CommandArgs& a) {
     const std::string code = r.code ? fmt::format("{} ", *r.code) : "";
     const std::string id =
         r.request_id.empty() ? "" : fmt::format(" (request_id {})", r.request_id);
+    // The device's message and request id are its own text: shown escaped.
     if (r.status == "success") {
-        fmt::print("{}{}: {} = {} on device {}{}\n", code, r.msg.empty() ? "success" : r.msg, a.dp,
-                   a.value, a.device, id);
+        fmt::print("{}{}: {} = {} on device {}{}\n", code,
+                   r.msg.empty() ? "success" : display_escape(r.msg), a.dp, a.value, a.device,
+                   display_escape(id));
         return kExitOk;
     }
-    fmt::print(stderr, "{}: {}{}{}{}\n", r.status, code, r.msg.empty() ? "" : r.msg + ": ",
-               r.detail, id);
+    fmt::print(stderr, "{}: {}{}{}{}\n", r.status, code,
+               r.msg.empty() ? "" : display_escape(r.msg) + ": ", display_escape(r.detail),
+               display_escape(id));
     if (r.status == "invalid") return kExitDataErr;
     if (r.status == "unavailable") return kExitUnavailable;
     if (r.status == "error") return kExitUsage;
@@ -389,7 +393,7 @@ int cmd_consent(const std::string& file, const std::string& format_name) {
         const auto uris = load_authorize_uris(db, std::nullopt);
         if (*format == OutputFormat::table) {
             for (const auto& u : uris)
-                fmt::print("{} {}: {} (requested {})\n", u.source, u.job, u.uri,
+                fmt::print("{} {}: {} (requested {})\n", u.source, u.job, display_escape(u.uri),
                            format_iso_ms(u.requested_at));
             if (uris.empty())
                 fmt::print("no authorize URI yet (the get_authorize_uri job runs at start)\n");
@@ -420,7 +424,7 @@ int cmd_status(const std::string& file, const std::string& format_name) {
         fmt::print(stderr, "status: {}\n", e.what());
         return kExitUnavailable;
     }
-    if (*format == OutputFormat::table) fmt::print("{}\n", r.detail);
+    if (*format == OutputFormat::table) fmt::print("{}\n", display_escape(r.detail));
     TableWriter out(stdout, *format,
                     {"connector", "type", "state", "messages", "rejected", "reconnects", "detail"});
     for (const auto& c : r.connectors)

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "daemon/display_text.h"
+
 namespace mb {
 
 std::string format_number(double v) {
@@ -93,9 +95,14 @@ void TableWriter::row(const std::vector<Cell>& cells) {
             fmt::print(out_, "{}", obj);
             break;
         }
-        case OutputFormat::table:
-            buffered_.push_back(cells);
+        case OutputFormat::table: {
+            // A terminal would obey an escape sequence in a device id or a payload.
+            std::vector<Cell> shown = cells;
+            for (auto& c : shown)
+                if (needs_display_escape(c.text)) c.text = display_escape(c.text);
+            buffered_.push_back(std::move(shown));
             break;
+        }
     }
     ++rows_;
 }

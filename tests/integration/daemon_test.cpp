@@ -222,6 +222,35 @@ TEST_F(DaemonTest, LogsCarryJournalPrioritiesUnderSystemd) {
     }
 }
 
+// Text from outside (here a spool file's name) cannot forge a journal entry:
+// a newline in it would start a line that journald reads with the priority
+// prefix that follows ("<0>": emergency). Each message stays one escaped line.
+TEST_F(DaemonTest, AFileNameWithANewlineStaysOneEscapedJournalLine) {
+    const auto spool = dir / "spool";
+    write_file(config(), spool_config(db(), {spool.string()}));
+    const std::string name = "x\n<0>FAKE EMERGENCY\x1b[2J.jsonl";
+    drop_spool_file(spool, name, 1);
+    auto p = start({"JOURNAL_STREAM=8:1234"});
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+    ASSERT_TRUE(eventually([&] { return fs::exists(spool / "done" / name); }, 20s))
+        << p->stderr_text();
+    p->signal(SIGTERM);
+    ASSERT_EQ(p->wait(10s), 0) << p->stderr_text();
+    const auto err = p->stderr_text();
+    EXPECT_NE(err.find("<6>import0: ingested x\\n<0>FAKE EMERGENCY\\e[2J.jsonl (1 lines, 0 "
+                       "rejected)\n"),
+              std::string::npos)
+        << err;
+    EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+    for (std::size_t pos = 0; pos < err.size();) {
+        EXPECT_TRUE(std::regex_search(err.substr(pos, 3), std::regex("^<[2-7]>")))
+            << "a line with a forged or missing priority: " << err.substr(pos, 60);
+        pos = err.find('\n', pos);
+        if (pos == std::string::npos) break;
+        ++pos;
+    }
+}
+
 TEST_F(DaemonTest, InvalidConfigExits78NamingTheKey) {
     write_file(config(), fmt::format("[storage]\npath = \"{}\"\nbogus = 1\n", db().string()));
     auto p = start();

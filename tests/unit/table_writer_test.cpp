@@ -42,6 +42,18 @@ TEST(TableWriter, TableAlignsColumns) {
               "name       value\n---------  -----\nlong-name      1\nn            100\n(2 rows)\n");
 }
 
+// A terminal obeys escape sequences: the table shows them escaped (and aligns
+// on what it shows); CSV and JSON keep the stored bytes.
+TEST(TableWriter, TableEscapesControlCharactersCsvAndJsonKeepThem) {
+    const std::vector<std::vector<Cell>> rows{{Cell{"\x1b[2Jcid\n<0>x"}, Cell{"1", true}}};
+    EXPECT_EQ(render(OutputFormat::table, rows),
+              "name            value\n--------------  -----\n\\e[2Jcid\\n<0>x      1\n"
+              "(1 row)\n");
+    EXPECT_EQ(render(OutputFormat::csv, rows), "name,value\n\"\x1b[2Jcid\n<0>x\",1\n");
+    EXPECT_EQ(render(OutputFormat::json, rows),
+              "[\n{\"name\":\"\\u001b[2Jcid\\n<0>x\",\"value\":1}\n]\n");
+}
+
 TEST(TableWriter, NumbersRoundTrip) {
     EXPECT_EQ(format_number(0.1), "0.1");
     EXPECT_EQ(format_number(125.5), "125.5");
