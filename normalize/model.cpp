@@ -49,6 +49,8 @@ std::string_view to_string(RejectCode c) {
             return "oversized";
         case RejectCode::unsupported_content_type:
             return "unsupported_content_type";
+        case RejectCode::not_regular_file:
+            return "not_regular_file";
         case RejectCode::unknown_device:
             return "unknown_device";
         case RejectCode::unit_conflict:

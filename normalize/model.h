@@ -73,6 +73,7 @@ enum class RejectCode : std::uint8_t {
     unauthorized,
     oversized,
     unsupported_content_type,
+    not_regular_file,  // a spool entry that is a link, FIFO, directory...: never opened
     unknown_device,
     unit_conflict,  // a series already stored with another unit/kind
     upstream_error,
