@@ -1,11 +1,15 @@
 // The CLI's side of the control socket: sends one request to the running
 // daemon and waits for its answer.
 //
-// Who calls: CLI verbs (`command`, `status`) in a short-lived process.
-// Errors: throws ControlUnavailable when nobody listens on the socket (the
-// daemon is not running, or runs with another config), std::runtime_error for
-// anything else (permissions, a timeout, a garbled answer), with a message
-// fit for an operator.
+// Who calls: CLI verbs (`command`, `status`, `jobs --run`) in a short-lived
+// process.
+// Errors: throws ControlUnavailable (the CLI exits 69) when the daemon cannot
+// be reached or will not serve us: nobody listens on the socket (not running,
+// or running with another config), the socket's mode or the daemon refuses
+// us, the socket is full (the connection is not accepted, or the daemon
+// answers "busy"), the daemon closes the connection or gives no answer within
+// `timeout`. std::runtime_error for anything else (a garbled answer). Each
+// message says what happened, fit for an operator.
 #pragma once
 
 #include <chrono>

@@ -10,6 +10,9 @@
 //   → {"op":"status"}
 //   ← {"status":"ok","detail":"<status line>","connectors":[{"name":…,"state":…,…}]}
 //   ← {"status":"error","detail":"…"} for a request the daemon cannot read.
+//   ← {"status":"refused","detail":"…"} to a peer that may not use the socket,
+//     {"status":"busy","detail":"…"} when every place is taken by a request in
+//     progress; both sent at once, without reading a request, then closed.
 //
 // Pure: no I/O. Parse errors are values.
 #pragma once
@@ -52,7 +55,8 @@ struct ConnectorStatus {
 };
 
 struct Response {
-    std::string status;  // success|failed|timeout|invalid|unavailable (commands), ok, error
+    std::string status;  // success|failed|timeout|invalid|unavailable (commands), ok, error,
+                         // refused, busy
     std::optional<std::int64_t> code;
     std::string msg, request_id, detail;
     std::vector<ConnectorStatus> connectors;  // status

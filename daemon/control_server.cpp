@@ -9,6 +9,12 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
 #include <system_error>
 
 namespace mb {
@@ -16,10 +22,44 @@ namespace mb {
 namespace asio = boost::asio;
 using local = asio::local::stream_protocol;
 
+std::string peer_refusal(const PeerCredentials& peer, const PeerPolicy& policy) {
+    if (peer.uid == 0 || peer.uid == policy.uid) return {};
+    for (const gid_t g : policy.gids) {
+        if (peer.gid == g) return {};
+        if (std::find(peer.groups.begin(), peer.groups.end(), g) != peer.groups.end()) return {};
+    }
+    std::string groups;
+    for (const gid_t g : policy.gids) groups += fmt::format("{}{}", groups.empty() ? "" : ", ", g);
+    return fmt::format(
+        "uid {} (pid {}) may not use the control socket: only root, the daemon's user (uid {}) "
+        "and members of its group (gid {}) may",
+        peer.uid, peer.pid, policy.uid, groups);
+}
+
 namespace {
 
-constexpr long kMaxConnections = 32;
-constexpr auto kRequestTimeout = std::chrono::seconds(10);
+// nullopt when the kernel cannot tell (then the peer is refused).
+std::optional<PeerCredentials> credentials_of(int fd) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return std::nullopt;
+    PeerCredentials peer;
+    peer.pid = cred.pid;
+    peer.uid = cred.uid;
+    peer.gid = cred.gid;
+    std::vector<gid_t> groups(64);
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        socklen_t glen = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &glen) == 0) {
+            groups.resize(glen / sizeof(gid_t));
+            peer.groups = std::move(groups);
+            return peer;
+        }
+        if (errno != ERANGE) break;  // no supplementary groups known: primary gid only
+        groups.resize(glen / sizeof(gid_t) + 1);
+    }
+    return peer;
+}
 
 // A socket file nobody listens on is left over from a crash: it may go.
 void remove_stale(asio::io_context& io, const std::filesystem::path& path) {
@@ -42,24 +82,37 @@ void remove_stale(asio::io_context& io, const std::filesystem::path& path) {
 
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(asio::io_context& io, local::socket socket, Handler& handler,
-            std::shared_ptr<int> token)
+    Session(asio::io_context& io, local::socket socket, Handler& handler)
         : io_(io),
           socket_(std::move(socket)),
           handler_(handler),
-          token_(std::move(token)),
           timer_(io),
           buf_(control::kMaxLine + 1) {}
 
-    void start() {
+    void start(std::chrono::milliseconds request_timeout) {
         auto self = shared_from_this();
-        timer_.expires_after(kRequestTimeout);
+        timer_.expires_after(request_timeout);
         timer_.async_wait([self](const boost::system::error_code& ec) {
-            if (!ec && !self->got_request_) self->socket_.close();
+            if (!ec && !self->got_request_) self->close();
         });
         asio::async_read_until(
             socket_, buf_, '\n',
             [self](const boost::system::error_code& ec, std::size_t n) { self->on_line(ec, n); });
+    }
+
+    // Answers without reading a request (refused, busy), then disconnects.
+    void turn_away(const control::Response& r) {
+        got_request_ = true;
+        send(r);
+    }
+
+    bool waiting_for_request() const { return !got_request_ && socket_.is_open(); }
+    bool open() const { return socket_.is_open(); }
+
+    void close() {
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        timer_.cancel();
     }
 
   private:
@@ -102,7 +155,6 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     asio::io_context& io_;
     local::socket socket_;
     Handler& handler_;
-    std::shared_ptr<int> token_;
     asio::steady_timer timer_;
     asio::streambuf buf_;
     std::string out_;
@@ -110,18 +162,22 @@ class ControlServer::Session : public std::enable_shared_from_this<Session> {
     bool replied_ = false;
 };
 
-ControlServer::ControlServer(asio::io_context& io, std::filesystem::path path, Handler handler)
+ControlServer::ControlServer(asio::io_context& io, std::filesystem::path path, Handler handler,
+                             ControlServerOptions options)
     : io_(io),
       path_(std::move(path)),
       handler_(std::move(handler)),
-      acceptor_(io),
-      sessions_(std::make_shared<int>(0)) {
+      options_(options),
+      acceptor_(io) {
     remove_stale(io, path_);
     boost::system::error_code ec;
     acceptor_.open(local(), ec);
     if (!ec) acceptor_.bind(local::endpoint(path_.string()), ec);
     // Connecting needs write permission: the group may, others may not.
     if (!ec && ::chmod(path_.c_str(), 0660) != 0)
+        ec = boost::system::error_code(errno, boost::system::system_category());
+    struct stat st {};
+    if (!ec && ::stat(path_.c_str(), &st) != 0)
         ec = boost::system::error_code(errno, boost::system::system_category());
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
@@ -130,6 +186,10 @@ ControlServer::ControlServer(asio::io_context& io, std::filesystem::path path, H
         throw std::runtime_error(
             fmt::format("cannot listen on {}: {}", path_.string(), ec.message()));
     }
+    // The file's group is the daemon's, or its directory's when that is set-group-id.
+    policy_.uid = ::geteuid();
+    policy_.gids = {::getegid()};
+    if (st.st_gid != ::getegid()) policy_.gids.push_back(st.st_gid);
 }
 
 ControlServer::~ControlServer() {
@@ -158,13 +218,63 @@ void ControlServer::accept() {
             }
             return;
         }
-        if (sessions_.use_count() - 1 >= kMaxConnections) {
-            spdlog::warn("control socket: {} connections open; refusing another", kMaxConnections);
-        } else {
-            std::make_shared<Session>(io_, std::move(socket), handler_, sessions_)->start();
-        }
+        admit(std::move(socket));
         accept();
     });
+}
+
+void ControlServer::admit(local::socket socket) {
+    const auto peer = credentials_of(socket.native_handle());
+    auto session = std::make_shared<Session>(io_, std::move(socket), handler_);
+    const std::string refusal =
+        peer ? peer_refusal(*peer, policy_) : "the peer's credentials cannot be read";
+    if (!refusal.empty()) {
+        log_turned_away("refused: " + refusal);
+        control::Response r = control::error_response(refusal);
+        r.status = "refused";
+        session->turn_away(r);
+        return;
+    }
+    // Closed ones (timed out, evicted) no longer take a place, even before their handlers ran.
+    std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) {
+        const auto s = w.lock();
+        return !s || !s->open();
+    });
+    if (sessions_.size() >= options_.max_connections) {
+        // Make room by closing the connection that has been silent the longest.
+        const auto idle = std::find_if(sessions_.begin(), sessions_.end(), [](const auto& w) {
+            const auto s = w.lock();
+            return s && s->waiting_for_request();
+        });
+        if (idle == sessions_.end()) {
+            const std::string why = fmt::format(
+                "{} requests are in progress, the most the control socket serves at once; try "
+                "again when one is answered",
+                sessions_.size());
+            log_turned_away("busy: " + why);
+            control::Response r = control::error_response(why);
+            r.status = "busy";
+            session->turn_away(r);
+            return;
+        }
+        if (auto s = idle->lock()) s->close();
+        sessions_.erase(idle);
+    }
+    sessions_.push_back(session);
+    session->start(options_.request_timeout);
+}
+
+void ControlServer::log_turned_away(const std::string& why) {
+    const auto now = std::chrono::steady_clock::now();
+    ++turned_away_unlogged_;
+    if (now - last_turned_away_log_ < std::chrono::seconds(10)) return;
+    spdlog::warn("control socket: {}{}", why,
+                 turned_away_unlogged_ > 1
+                     ? fmt::format(" (and {} more turned away since the previous such message)",
+                                   turned_away_unlogged_ - 1)
+                     : "");
+    last_turned_away_log_ = now;
+    turned_away_unlogged_ = 0;
 }
 
 }  // namespace mb

@@ -1,0 +1,243 @@
+// The control socket: the real binary against idle connections, a peer it
+// must refuse and a daemon that is gone; and the server in-process against a
+// full house, where every place holds a request in progress.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "daemon/control_client.h"
+#include "daemon/control_server.h"
+#include "tests/integration/process.h"
+#include "tests/support/eventually.h"
+#include "tests/support/temp_dir.h"
+
+namespace mb::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// A connected socket that never sends anything; -1 when connect failed.
+int connect_idle(const fs::path& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Whether the daemon closed `fd` (EOF or reset) within `timeout`.
+bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    const auto n = ::recv(fd, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+class ControlTest : public ::testing::Test {
+  protected:
+    fs::path config() const { return dir / "meterbridge.toml"; }
+    fs::path socket() const { return dir / "control.sock"; }
+    std::unique_ptr<Process> start_daemon() {
+        write_file(config(), fmt::format("[storage]\npath = \"{}\"\n[control]\nsocket = \"{}\"\n",
+                                         (dir / "data" / "mb.db").string(), socket().string()));
+        auto p = std::make_unique<Process>(
+            std::vector<std::string>{MB_BINARY, "run", "-c", config().string()}, dir.path(),
+            std::vector{notify.env()});
+        EXPECT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+        EXPECT_TRUE(p->wait_for_log("control socket", 10s)) << p->stderr_text();
+        return p;
+    }
+    RunResult status() { return run_binary({MB_BINARY, "status", "-c", config().string()}, 30s); }
+    TempDir dir;
+    NotifySocket notify{dir / "notify.sock"};
+};
+
+// 40 connections that say nothing (more than the 32 that used to lock
+// everyone out for 10 s) and `status` still answers at once.
+TEST_F(ControlTest, IdleConnectionsDoNotLockStatusOut) {
+    auto p = start_daemon();
+    std::vector<int> idle;
+    for (int i = 0; i < 40; ++i) {
+        const int fd = connect_idle(socket());
+        ASSERT_GE(fd, 0) << std::strerror(errno);
+        idle.push_back(fd);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = status();
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("connector"), std::string::npos) << r.out;
+    EXPECT_LT(took, 1500ms);
+    // The idle ones are dropped after the request deadline (2 s), not kept for 10 s.
+    EXPECT_TRUE(closed_by_peer(idle.back(), 5s));
+    for (const int fd : idle) ::close(fd);
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
+}
+
+// The socket file's mode is the first gate. Opened up by hand (0666), the
+// daemon still refuses a user who is neither root, its user nor in its group,
+// and the CLI says so with exit 69. Changing uid needs root.
+TEST_F(ControlTest, APeerOutsideTheDaemonsUserAndGroupIsRefusedWith69) {
+    if (::geteuid() != 0) GTEST_SKIP() << "running the CLI as another user needs root";
+    auto p = start_daemon();
+    ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+    ASSERT_EQ(::chmod(config().c_str(), 0644), 0);
+    ASSERT_EQ(::chmod(socket().c_str(), 0666), 0);
+    const auto r = run_binary({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", MB_BINARY, "status", "-c", config().string()},
+                              30s);
+    EXPECT_EQ(r.exit_code, 69) << r.out << r.err;
+    EXPECT_NE(r.err.find("status: the daemon refused the connection: uid 65534 (pid "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("may not use the control socket"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(p->wait_for_log("control socket: refused: uid 65534", 5s)) << p->stderr_text();
+    // Root still may.
+    EXPECT_EQ(status().exit_code, 0);
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
+}
+
+// A daemon killed without cleaning up leaves its socket file: connecting is
+// refused by the kernel, which the CLI reports as unreachable (69).
+TEST_F(ControlTest, ASocketNobodyListensOnIsUnreachable69) {
+    auto p = start_daemon();
+    p->signal(SIGKILL);
+    p->wait(10s);
+    ASSERT_TRUE(fs::exists(socket()));
+    const auto r = status();
+    EXPECT_EQ(r.exit_code, 69) << r.err;
+    EXPECT_NE(
+        r.err.find("cannot reach the daemon at " + socket().string() + ": Connection refused"),
+        std::string::npos)
+        << r.err;
+}
+
+// The server in-process, with small bounds, and a handler that holds its
+// replies until the test releases them.
+class ControlServerTest : public ::testing::Test {
+  protected:
+    void start(ControlServerOptions options) {
+        server = std::make_unique<ControlServer>(
+            io, dir / "c.sock",
+            [this](const control::Request&, ControlServer::Reply reply) {
+                std::lock_guard lk(mu);
+                held.push_back(std::move(reply));
+            },
+            options);
+        boost::asio::post(io, [this] { server->start(); });
+        thread = std::thread([this] { io.run(); });
+    }
+    std::size_t held_count() {
+        std::lock_guard lk(mu);
+        return held.size();
+    }
+    void release_all() {
+        std::lock_guard lk(mu);
+        for (auto& r : held) {
+            control::Response ok;
+            ok.status = "ok";
+            ok.detail = "answered";
+            r(ok);
+        }
+        held.clear();
+    }
+    ~ControlServerTest() override {
+        boost::asio::post(io, [this] { server->stop(); });
+        io.stop();
+        if (thread.joinable()) thread.join();
+    }
+    TempDir dir;
+    boost::asio::io_context io;
+    std::unique_ptr<ControlServer> server;
+    std::thread thread;
+    std::mutex mu;
+    std::vector<ControlServer::Reply> held;
+};
+
+TEST_F(ControlServerTest, ANewcomerTakesThePlaceOfTheOldestIdleConnection) {
+    start({.max_connections = 3, .request_timeout = 60s});
+    std::vector<int> idle;
+    for (int i = 0; i < 3; ++i) {
+        idle.push_back(connect_idle(dir / "c.sock"));
+        ASSERT_GE(idle.back(), 0) << std::strerror(errno);
+    }
+    auto answer = std::async(std::launch::async, [&] {
+        return control_call(dir / "c.sock", control::StatusRequest{}, 5s);
+    });
+    ASSERT_TRUE(eventually([&] { return held_count() == 1; }, 5s));
+    release_all();
+    EXPECT_EQ(answer.get().detail, "answered");
+    EXPECT_TRUE(closed_by_peer(idle[0], 2s)) << "the oldest idle connection makes room";
+    EXPECT_FALSE(closed_by_peer(idle[2], 200ms)) << "the newer ones keep their deadline";
+    for (const int fd : idle) ::close(fd);
+}
+
+TEST_F(ControlServerTest, WhenEveryPlaceHoldsARequestTheNewcomerIsToldBusy) {
+    start({.max_connections = 2, .request_timeout = 60s});
+    std::vector<std::future<control::Response>> pending;
+    for (int i = 0; i < 2; ++i)
+        pending.push_back(std::async(std::launch::async, [&] {
+            return control_call(dir / "c.sock", control::StatusRequest{}, 10s);
+        }));
+    ASSERT_TRUE(eventually([&] { return held_count() == 2; }, 5s));
+    try {
+        control_call(dir / "c.sock", control::StatusRequest{}, 5s);
+        ADD_FAILURE() << "a full server must turn the newcomer away";
+    } catch (const ControlUnavailable& e) {
+        EXPECT_STREQ(e.what(),
+                     "the daemon is busy: 2 requests are in progress, the most the control "
+                     "socket serves at once; try again when one is answered");
+    }
+    release_all();
+    for (auto& f : pending) EXPECT_EQ(f.get().status, "ok");
+    // Room again.
+    auto again = std::async(std::launch::async, [&] {
+        return control_call(dir / "c.sock", control::StatusRequest{}, 5s);
+    });
+    ASSERT_TRUE(eventually([&] { return held_count() == 1; }, 5s));
+    release_all();
+    EXPECT_EQ(again.get().status, "ok");
+}
+
+TEST_F(ControlServerTest, NoAnswerInTimeIsUnavailableAndSilentConnectionsAreDropped) {
+    start({.max_connections = 8, .request_timeout = 300ms});
+    try {
+        control_call(dir / "c.sock", control::StatusRequest{}, 500ms);
+        ADD_FAILURE() << "the handler never answers";
+    } catch (const ControlUnavailable& e) {
+        EXPECT_NE(std::string(e.what()).find("no answer from the daemon at"), std::string::npos)
+            << e.what();
+    }
+    const int fd = connect_idle(dir / "c.sock");
+    ASSERT_GE(fd, 0);
+    EXPECT_TRUE(closed_by_peer(fd, 2s));
+    ::close(fd);
+    release_all();
+}
+
+}  // namespace
+}  // namespace mb::test
