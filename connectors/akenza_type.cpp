@@ -1,12 +1,8 @@
 #include "connectors/akenza_type.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
 #include <map>
 #include <stdexcept>
 #include <string_view>
@@ -23,30 +19,8 @@ namespace mb {
 
 namespace {
 
-namespace fs = std::filesystem;
-
 constexpr std::int64_t kMinIntervalMs = 1000;
 constexpr std::int64_t kMaxIntervalMs = 366LL * 24 * 3600 * 1000;
-
-// Checked at load time so that a typo fails check-config, not the start-up.
-std::string secret_path_problem(const std::string& written) {
-    const fs::path p = resolve_secret_path(written);
-    std::error_code ec;
-    const fs::file_status st = fs::status(p, ec);
-    std::string problem;
-    if (st.type() == fs::file_type::not_found)
-        problem = fmt::format("'{}' does not exist", p.string());
-    else if (ec)
-        problem = fmt::format("cannot access '{}': {}", p.string(), ec.message());
-    else if (fs::is_directory(st))
-        problem = fmt::format("'{}' is a directory, expected a file", p.string());
-    else if (::access(p.c_str(), R_OK) != 0)
-        problem = fmt::format("'{}' is not readable: {}", p.string(), std::strerror(errno));
-    if (!problem.empty() && written.find('/') == std::string::npos && p == fs::path(written))
-        problem +=
-            " ($CREDENTIALS_DIRECTORY is not set, so the name is taken in the current directory)";
-    return problem;
-}
 
 std::vector<std::string_view> levels_of(std::string_view filter) {
     std::vector<std::string_view> out;
@@ -285,14 +259,8 @@ std::shared_ptr<const ConnectorOptions> parse_akenza_options(TableReader& r, Con
     AkenzaOptions& d = o->decoder;
 
     if (auto v = r.boolean("accept_device_credentials")) d.accept_device_credentials = *v;
-    if (auto f = r.string("secret_file")) {
-        if (f->empty()) {
-            r.error("secret_file", "must not be empty");
-        } else {
-            o->secret_file = *f;
-            if (std::string problem = secret_path_problem(*f); !problem.empty())
-                r.error("secret_file", std::move(problem));
-        }
+    if (auto f = r.secret_file("secret_file", false)) {
+        o->secret_file = *f;
     } else if (!r.has("secret_file") && !d.accept_device_credentials) {
         r.error("secret_file",
                 "missing required key: the file holding the device connector's uplink secret "
@@ -387,24 +355,30 @@ void register_akenza(ConnectorRegistry& registry) {
 
 namespace mb {
 
-void publish_akenza_downlink(const Config& config, const std::string& connector, const std::string& device_id,
-                             const std::string& topic, const std::string& payload, int qos) {
+void publish_akenza_downlink(const Config& config, const std::string& connector,
+                             const std::string& device_id, const std::string& topic,
+                             const std::string& payload, int qos) {
     const ConnectorConfig* c = nullptr;
     for (const auto& cc : config.connectors)
         if (cc.name == connector) c = &cc;
-    if (!c) throw std::runtime_error(fmt::format("no connector named '{}' in {}", connector, config.file.string()));
+    if (!c)
+        throw std::runtime_error(
+            fmt::format("no connector named '{}' in {}", connector, config.file.string()));
     const auto* opts = dynamic_cast<const AkenzaConnectorOptions*>(c->options.get());
     if (c->type != "akenza" || !opts)
-        throw std::runtime_error(fmt::format("connector '{}' is of type '{}', not akenza", connector, c->type));
+        throw std::runtime_error(
+            fmt::format("connector '{}' is of type '{}', not akenza", connector, c->type));
     if (opts->secret_file.empty())
         throw std::runtime_error(fmt::format(
-            "connector '{}' has no secret_file: a downlink topic carries the uplink secret", connector));
+            "connector '{}' has no secret_file: a downlink topic carries the uplink secret",
+            connector));
     const std::string secret = read_secret_file(opts->secret_file);
     const std::string down = akenza_downlink_topic(secret, device_id, topic);
     if (down.empty())
-        throw std::runtime_error(fmt::format(
-            "cannot build a downlink topic for device '{}' and topic '{}' (empty level, '+', '#' or too long)",
-            device_id, topic));
+        throw std::runtime_error(
+            fmt::format("cannot build a downlink topic for device '{}' and topic '{}' (empty "
+                        "level, '+', '#' or too long)",
+                        device_id, topic));
     const auto& broker = config.brokers.at(c->broker);
     publish_once(broker, c->client_id + "-downlink", down, payload, qos, std::chrono::seconds(30));
 }

@@ -146,10 +146,7 @@ std::shared_ptr<const ConnectorOptions> parse_enedis_options(TableReader& r, Con
         if (auto p = full_jid_problem(*j); !p.empty()) r.error("jid", p);
         o->jid = *j;
     }
-    if (auto p = r.required_string("password_file")) {
-        if (p->empty()) r.error("password_file", "must not be empty");
-        o->password_file = *p;
-    }
+    if (auto p = r.secret_file("password_file", true)) o->password_file = *p;
     if (auto p = r.required_string("proxy")) {
         if (auto why = full_jid_problem(*p); !why.empty())
             r.error("proxy", why + ": ad-hoc commands go to the proxy's full JID");

@@ -21,7 +21,6 @@
 
 #include "connectors/registry.h"
 #include "daemon/config_reader.h"
-#include "daemon/secret.h"
 
 namespace mb {
 
@@ -344,23 +343,11 @@ void Loader::load_broker(TableReader& r, const std::string& name, const toml::ta
         else
             b.username = *user;
     }
-    if (auto pf = r.string("password_file")) {
-        if (pf->empty()) {
-            r.error("password_file", "must not be empty");
-        } else {
-            b.password_file = *pf;
-            if (!r.has("username"))
-                r.error("password_file",
-                        "requires username (MQTT sends a password only with a user name)");
-            const fs::path p = resolve_secret_path(*pf);
-            if (std::string problem = path_problem(p, false); !problem.empty()) {
-                if (pf->find('/') == std::string::npos && p == fs::path(*pf))
-                    problem +=
-                        " ($CREDENTIALS_DIRECTORY is not set, so the name is taken in the "
-                        "current directory)";
-                r.error("password_file", std::move(problem));
-            }
-        }
+    if (auto pf = r.secret_file("password_file", false); pf && !pf->empty()) {
+        b.password_file = *pf;
+        if (!r.has("username"))
+            r.error("password_file",
+                    "requires username (MQTT sends a password only with a user name)");
     }
 
     if (auto d = r.duration("keepalive")) {

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "daemon/secret.h"
+
 namespace mb {
 
 namespace {
@@ -294,6 +296,14 @@ std::optional<std::int64_t> TableReader::required_int(std::string_view key) {
     }
     return integer(key, std::numeric_limits<std::int64_t>::min(),
                    std::numeric_limits<std::int64_t>::max());
+}
+
+std::optional<std::string> TableReader::secret_file(std::string_view key, bool required) {
+    auto v = required ? required_string(key) : string(key);
+    if (v)
+        if (std::string problem = secret_file_problem(*v); !problem.empty())
+            error(key, std::move(problem));
+    return v;
 }
 
 std::optional<std::string> TableReader::string(std::string_view key) {

@@ -51,6 +51,10 @@ class TableReader {
     // A string that must be one of `choices`.
     std::optional<std::string> one_of(std::string_view key,
                                       std::initializer_list<std::string_view> choices);
+    // A `*_file` key naming a secret (secret.h): empty, or a file the daemon could not
+    // read at start (missing, unreadable, a directory, empty, too large) is an error
+    // at the key. The value as written, also when the file has a problem.
+    std::optional<std::string> secret_file(std::string_view key, bool required);
     // A sub-table, or nullptr (type errors are reported).
     const toml::table* table(std::string_view key);
     // An array of tables, or nullptr.

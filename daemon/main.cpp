@@ -8,11 +8,15 @@
 #include <fmt/format.h>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -84,7 +88,20 @@ int cmd_check_config(const std::string& file) {
     return kExitOk;
 }
 
+// Broker, XMPP and akenza secrets live in this process's memory: no core dump
+// may put them on disk, and no other process of the same user may read its
+// memory (/proc/PID/mem, ptrace). Called before anything reads a secret.
+void keep_secrets_out_of_dumps() {
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fmt::print(stderr, "warning: prctl(PR_SET_DUMPABLE, 0): {}\n", std::strerror(errno));
+    // With fs.suid_dumpable = 2 a non-dumpable process still dumps (for root): not us.
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_CORE, &none) != 0)
+        fmt::print(stderr, "warning: setrlimit(RLIMIT_CORE, 0): {}\n", std::strerror(errno));
+}
+
 int cmd_run(const std::string& file) {
+    keep_secrets_out_of_dumps();
     // Blocks of 128 KiB and more (batches, sort buffers) are mapped and go back to the
     // system once freed. glibc's default raises this threshold each time such a block is
     // freed, after which they are carved from the threads' heaps and their pages stay.
@@ -211,6 +228,7 @@ struct DownlinkArgs {
 };
 
 int cmd_akenza_downlink(const std::string& file, const DownlinkArgs& a) {
+    keep_secrets_out_of_dumps();
     auto cfg = load_or_report(file);
     if (!cfg) return kExitConfig;
     try {

@@ -4,7 +4,8 @@
 // is looked up in that directory, so the same config works under systemd and
 // (with the env var unset) from the current directory.
 //
-// Who calls: load_config() resolves paths to check that the file is readable;
+// Who calls: load_config() checks every secret file (secret_file_problem, via
+// TableReader::secret_file) so that `check-config` fails on a missing one;
 // connectors read the secret when they start, on their owner's thread.
 #pragma once
 
@@ -17,6 +18,13 @@ namespace mb {
 // when that variable is set and non-empty; anything else is used as given
 // (relative to the current directory).
 std::filesystem::path resolve_secret_path(const std::string& path);
+
+// Why read_secret_file(path) would fail, or "" when it would not: the file
+// (resolved as above) does not exist, cannot be opened for reading by this
+// process, is a directory, is empty or is too large. The secret itself is not
+// read. A bare name with $CREDENTIALS_DIRECTORY unset says where it was looked
+// for.
+std::string secret_file_problem(const std::string& path);
 
 // The content of the secret file, without one trailing newline ("\n" or "\r\n").
 // Throws std::runtime_error naming the file and the reason (missing, unreadable,

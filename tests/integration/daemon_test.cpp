@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "storage/query.h"
@@ -249,6 +250,35 @@ TEST_F(DaemonTest, AFileNameWithANewlineStaysOneEscapedJournalLine) {
         if (pos == std::string::npos) break;
         ++pos;
     }
+}
+
+// The daemon holds secrets: it makes itself non-dumpable (no core dump, no
+// /proc/PID/mem or ptrace for other processes of its user). The kernel shows
+// it: the /proc/PID files of a non-dumpable process belong to root:root
+// instead of the process's own uid and gid. As root, the daemon is started
+// with another group (uid 0 kept) so that the two cases differ.
+TEST_F(DaemonTest, TheRunningDaemonIsNotDumpable) {
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\n", db().string()));
+    std::vector<std::string> args{MB_BINARY, "run", "-c", config().string()};
+    if (::geteuid() == 0)
+        args.insert(args.begin(), {"/usr/bin/setpriv", "--regid=65534", "--clear-groups"});
+    auto p = std::make_unique<Process>(args, dir.path(), std::vector{notify.env()});
+    ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
+    const fs::path proc = fmt::format("/proc/{}", p->pid());
+    std::string gids;
+    for (std::istringstream in(read_file(proc / "status")); std::getline(in, gids);)
+        if (gids.starts_with("Gid:")) break;
+    std::istringstream fields(gids.substr(4));
+    unsigned real_gid = 0, effective_gid = 0;
+    fields >> real_gid >> effective_gid;
+    if (effective_gid == 0) GTEST_SKIP() << "the daemon runs as group 0: no difference to see";
+    struct stat st {};
+    ASSERT_EQ(::stat((proc / "environ").c_str(), &st), 0);
+    EXPECT_EQ(st.st_gid, 0u) << "a dumpable process owns its /proc files (gid " << effective_gid
+                             << ")";
+    EXPECT_EQ(st.st_uid, 0u);
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
 }
 
 TEST_F(DaemonTest, InvalidConfigExits78NamingTheKey) {

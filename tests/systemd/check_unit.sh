@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Checks the unit file: `systemd-analyze verify` is clean and the offline
-# security exposure is at most MAX_EXPOSURE. The unit's /usr/bin/meterbridge
+# Checks the unit file: `systemd-analyze verify` is clean, the resource limits
+# are set, and the offline security exposure is at most MAX_EXPOSURE. The unit's /usr/bin/meterbridge
 # is pointed at the freshly built binary so verify can check ExecStart.
 set -euo pipefail
 unit_src=$1
 binary=$2
-max_exposure=${MAX_EXPOSURE:-2.0}
+max_exposure=${MAX_EXPOSURE:-1.2}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -22,6 +22,15 @@ if [[ -n "$ours" ]]; then
   exit 1
 fi
 echo "verify: clean"
+
+# Limits the unit must set: no core dumps (the daemon holds secrets), bounded memory and tasks.
+for directive in 'LimitCORE=0' 'MemoryMax=[0-9]+[KMG]?' 'TasksMax=[0-9]+'; do
+  if ! grep -Eq "^${directive}\$" "$unit"; then
+    echo "the unit does not set ${directive}"
+    exit 1
+  fi
+done
+echo "limits: LimitCORE, MemoryMax and TasksMax set"
 
 sec_out=$(systemd-analyze security --offline=true "$unit" 2>&1 || true)
 exposure=$(grep -oE 'Overall exposure level for [^:]+: [0-9]+\.[0-9]+' <<<"$sec_out" | grep -oE '[0-9]+\.[0-9]+$' || true)

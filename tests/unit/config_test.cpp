@@ -1,5 +1,8 @@
 // Configuration loading (DESIGN.md §4): every class of mistake an operator can
 // make must come back as a positioned, specific error, all of them at once.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +19,7 @@
 #include "daemon/config.h"
 #include "daemon/config_reader.h"
 #include "daemon/secret.h"
+#include "tests/support/scoped_env.h"
 #include "tests/support/temp_dir.h"
 
 #ifndef MB_SOURCE_DIR
@@ -117,6 +121,7 @@ std::string with_broker(const std::string& rest) {
     return std::string(kStorage) + kBroker + rest;
 }
 
+using test::ScopedEnv;
 using test::TempDir;
 
 fs::path write_file(const TempDir& dir, const std::string& name, const std::string& content) {
@@ -124,27 +129,6 @@ fs::path write_file(const TempDir& dir, const std::string& name, const std::stri
     std::ofstream(p, std::ios::binary) << content;
     return p;
 }
-
-// Sets an environment variable for one test and restores it afterwards.
-class ScopedEnv {
-  public:
-    ScopedEnv(const char* name, const std::string& value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old;
-        setenv(name, value.c_str(), 1);
-    }
-    ~ScopedEnv() {
-        if (old_)
-            setenv(name_, old_->c_str(), 1);
-        else
-            unsetenv(name_);
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-  private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
 
 // ---------------------------------------------------------------- valid files
 
@@ -943,6 +927,40 @@ TEST(Secret, ReadsFromCredentialsDirectory) {
     // A path with a '/' is used as written.
     EXPECT_EQ(resolve_secret_path("./mqtt.pass"), fs::path("./mqtt.pass"));
     EXPECT_EQ(read_secret_file((creds.path() / "mqtt.pass").string()), "s3cret");
+}
+
+// What check-config says of a secret file, without reading the secret: every
+// case in which read_secret_file() would fail when the daemon starts.
+TEST(Secret, ProblemsAreFoundWithoutReadingTheSecret) {
+    TempDir dir;
+    write_file(dir, "ok", "s3cret\n");
+    write_file(dir, "empty", "");
+    write_file(dir, "newline", "\r\n");
+    write_file(dir, "big", std::string(65 * 1024, 'x'));
+    fs::create_directory(dir / "dir");
+    ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+    ScopedEnv env("CREDENTIALS_DIRECTORY", dir.path().string());
+    const auto at = [&](const char* name) { return "'" + (dir / name).string() + "'"; };
+    EXPECT_EQ(secret_file_problem("ok"), "");
+    EXPECT_EQ(secret_file_problem((dir / "ok").string()), "");
+    EXPECT_EQ(secret_file_problem(""), "must not be empty");
+    EXPECT_EQ(secret_file_problem("missing"), at("missing") + " does not exist");
+    EXPECT_EQ(secret_file_problem("empty"), at("empty") + " is empty");
+    EXPECT_EQ(secret_file_problem("newline"), at("newline") + " is empty");
+    EXPECT_EQ(secret_file_problem("dir"), at("dir") + " is a directory, expected a file");
+    EXPECT_EQ(secret_file_problem("big"),
+              at("big") + " is larger than 65536 bytes; is it the right file?");
+    EXPECT_EQ(secret_file_problem("fifo"), "");  // opened without waiting for a writer
+    for (const char* name : {"empty", "newline", "big", "dir"})
+        EXPECT_THROW((void)read_secret_file(name), std::runtime_error) << name;
+    if (::geteuid() != 0) {  // root reads anything
+        fs::permissions(dir / "ok", fs::perms::none);
+        EXPECT_EQ(secret_file_problem("ok"), at("ok") + " is not readable: Permission denied");
+    }
+    ScopedEnv unset("CREDENTIALS_DIRECTORY", "");
+    EXPECT_THAT(secret_file_problem("surely-not-here.pass"),
+                HasSubstr("($CREDENTIALS_DIRECTORY is not set, so the name is taken in the "
+                          "current directory)"));
 }
 
 TEST(Secret, WithoutCredentialsDirectoryNamesAreRelative) {

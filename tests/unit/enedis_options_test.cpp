@@ -2,10 +2,14 @@
 // loader: every problem at its key and line.
 #include "connectors/enedis_options.h"
 
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "connectors/registry.h"
+#include "tests/support/scoped_env.h"
+#include "tests/support/temp_dir.h"
 
 namespace mb {
 namespace {
@@ -38,6 +42,14 @@ password_file = "xmpp.pass"
 proxy = "proxy@srv5.example.org/proxy"
 )";
 
+// The examples' password file, where systemd's LoadCredential= would put it.
+class EnedisOptionsTest : public ::testing::Test {
+  protected:
+    EnedisOptionsTest() { std::ofstream(creds / "xmpp.pass") << "bridge-secret\n"; }
+    test::TempDir creds;
+    test::ScopedEnv env{"CREDENTIALS_DIRECTORY", creds.path().string()};
+};
+
 LoadResult load(const std::string& tail) {
     return load_config_text(std::string(kHead) + tail, "/etc/mb/mb.toml", registry());
 }
@@ -48,7 +60,7 @@ std::vector<std::string> errors(const LoadResult& r) {
     return out;
 }
 
-TEST(EnedisOptions, TheDesignsExampleLoads) {
+TEST_F(EnedisOptionsTest, TheDesignsExampleLoads) {
     const auto r = load(R"(
 [[jobs]]
 name = "consent-demo"
@@ -108,7 +120,7 @@ schedule = "every 6h"
     EXPECT_EQ(curve->schedule.period, std::chrono::hours(6));
 }
 
-TEST(EnedisOptions, ConnectorProblemsNameTheKey) {
+TEST_F(EnedisOptionsTest, ConnectorProblemsNameTheKey) {
     const auto r = load_config_text(R"([storage]
 path = "/tmp/mb.db"
 [[connectors]]
@@ -137,7 +149,19 @@ rate_limit = 50
                     "and at most 5 (the upstream's limit)"));
 }
 
-TEST(EnedisOptions, JobProblemsNameTheKey) {
+// check-config fails on a password file the daemon could not read at start.
+TEST_F(EnedisOptionsTest, APasswordFileThatCannotBeReadIsAnError) {
+    std::filesystem::remove(creds / "xmpp.pass");
+    EXPECT_THAT(errors(load("")),
+                ElementsAre("/etc/mb/mb.toml:8:17: connectors[0].password_file: '" +
+                            (creds / "xmpp.pass").string() + "' does not exist"));
+    std::ofstream(creds / "xmpp.pass") << "";
+    EXPECT_THAT(errors(load("")),
+                ElementsAre(HasSubstr("connectors[0].password_file: '" +
+                                      (creds / "xmpp.pass").string() + "' is empty")));
+}
+
+TEST_F(EnedisOptionsTest, JobProblemsNameTheKey) {
     const auto r = load(R"(
 [[jobs]]
 name = "c"
@@ -175,7 +199,7 @@ command = "get_curve"
             HasSubstr("jobs[2].command: 'get_curve' is not an enedis command")));
 }
 
-TEST(EnedisOptions, FetchJobsNeedASchedule) {
+TEST_F(EnedisOptionsTest, FetchJobsNeedASchedule) {
     const auto r = load(R"(
 [[jobs]]
 name = "d"
