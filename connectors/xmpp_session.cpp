@@ -42,6 +42,7 @@ constexpr std::string_view kStanzasNs = "urn:ietf:params:xml:ns:xmpp-stanzas";
 constexpr std::string_view kCommandsNs = "http://jabber.org/protocol/commands";
 constexpr std::string_view kDataFormsNs = "jabber:x:data";
 constexpr std::string_view kPingNs = "urn:xmpp:ping";
+constexpr std::string_view kStreamsErrorNs = "urn:ietf:params:xml:ns:xmpp-streams";
 constexpr auto kMaxPollWait = 250ms;
 
 int poll_ms(Clock::duration d) {
@@ -609,19 +610,36 @@ std::unique_ptr<gloox::TLSBase> make_xmpp_tls(gloox::TLSHandler* client, const s
     return std::make_unique<XmppTls>(client, domain, ca_file);
 }
 
-// The gloox client of one connection attempt. Every incoming top-level element
-// passes through handleTag() before gloox turns it into a Stanza (which drops
-// the children gloox has no StanzaExtension for, e.g. <quoalise>): ours are
-// taken there as raw Tags.
+// The gloox client of one connection attempt. Received bytes reach gloox's
+// parser through handleReceivedData() (plaintext, or TLS records for the TLS
+// layer) and handleDecryptedData() (the TLS layer's output; compression is
+// off): both pass the XML through the guard first, and once it refuses, nothing
+// more reaches gloox; the session loop then ends the connection. Every incoming
+// top-level element passes through handleTag() before gloox turns it into a
+// Stanza (which drops the children gloox has no StanzaExtension for, e.g.
+// <quoalise>): ours are taken there as raw Tags.
 class XmppSession::Client final : public gloox::Client,
                                   public gloox::ConnectionListener,
                                   public gloox::LogHandler {
   public:
     Client(XmppSession& s, const gloox::JID& jid, const std::string& password)
-        : gloox::Client(jid, password), s_(s) {
+        : gloox::Client(jid, password), s_(s), guard_(s.config_.input_limits) {
         registerConnectionListener(this);
         // Warnings and errors only: debug output holds the stream, SASL included.
         logInstance().registerLogHandler(gloox::LogLevelWarning, gloox::LogAreaAll, this);
+    }
+
+    // Why the guard refused the server's XML ("" while it has not).
+    const std::string& refused() const { return guard_.error(); }
+
+    void handleReceivedData(const gloox::ConnectionBase* c, const std::string& data) override {
+        const bool tls_records = m_encryption && m_encryptionActive;
+        if (!tls_records && !guard_.feed(data)) return;
+        gloox::Client::handleReceivedData(c, data);
+    }
+    void handleDecryptedData(const gloox::TLSBase* b, const std::string& data) override {
+        if (!guard_.feed(data)) return;
+        gloox::Client::handleDecryptedData(b, data);
     }
 
     void handleTag(gloox::Tag* tag) override {
@@ -639,6 +657,7 @@ class XmppSession::Client final : public gloox::Client,
 
   private:
     XmppSession& s_;
+    XmppStreamGuard guard_;
 };
 
 struct XmppSession::Queued {
@@ -946,6 +965,15 @@ void XmppSession::session() {
         lost_reason_ = "gloox refused to connect";
     }
     while (!lost_) {
+        if (!client_->refused().empty()) {
+            lost_reason_ = "the server sent " + client_->refused();
+            // RFC 6120 4.9.3.18; then the stream ends as on a deliberate disconnect.
+            auto* refusal = new gloox::Tag("stream:error");
+            new gloox::Tag(refusal, "policy-violation", "xmlns", std::string(kStreamsErrorNs));
+            client_->send(refusal);
+            client_->disconnect();
+            break;
+        }
         if (!conn->write_error().empty() || !tls_->error().empty()) {
             lost_reason_ = conn->write_error().empty()
                                ? tls_->error()

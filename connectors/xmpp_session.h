@@ -14,6 +14,15 @@
 // `tls_insecure` (tests). SASL takes whatever the server offers that gloox
 // supports (SCRAM-SHA-1-PLUS over TLS 1.2, SCRAM-SHA-1 over TLS 1.3).
 //
+// Input limits: every byte from the server, before STARTTLS and decrypted after
+// it, passes an XmppStreamGuard before gloox parses it (gloox builds and frees
+// its trees recursively: a deeply nested stanza would crash the process). XML
+// nested deeper than `input_limits` allow (64 levels, the stream's root
+// included) or a larger stanza (4 MiB) ends the connection: gloox never sees
+// those bytes, the server gets a policy-violation stream error, the reason
+// ("the server sent …") is logged and kept in health(), and the session
+// reconnects as after any loss.
+//
 // Liveness: an XMPP ping (XEP-0199) to the server every `ping_interval`; no
 // answer within `ping_timeout` drops the connection. Reconnects: exponential
 // backoff (1 s doubling to 60 s, ±20 % jitter), counted in health().
@@ -47,6 +56,8 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/xmpp_stream_guard.h"
+
 namespace gloox {
 class Tag;
 class TLSBase;
@@ -69,6 +80,9 @@ struct XmppSessionConfig {
     std::chrono::milliseconds connect_timeout{20000};  // TCP + TLS + SASL + bind
     std::chrono::milliseconds backoff_initial{1000};
     std::chrono::milliseconds backoff_max{60000};
+    // What the server may send. The largest answer asked for, a 7-day load
+    // curve, is some 13 KB at 30-minute steps, 0.4 MB at 1-minute steps.
+    XmppStreamLimits input_limits;
 };
 
 enum class XmppState : std::uint8_t { connecting, connected, reconnecting, stopped };

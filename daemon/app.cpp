@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "daemon/logging.h"
+#include "daemon/notify.h"
 
 namespace mb {
 
@@ -98,7 +99,7 @@ int App::run() {
     }
     schedule_status();
     start_control();
-    sd_notify(0, ("READY=1\nSTATUS=" + status_line()).c_str());
+    notify({{"READY", "1"}, {"STATUS", status_line()}});
     spdlog::info("meterbridge running: {} connector(s), {} job(s)", connectors_.size(),
                  config_->jobs.size());
 
@@ -145,7 +146,7 @@ void App::on_signal(int signo) {
 void App::begin_shutdown() {
     if (stopping_) return;
     stopping_ = true;
-    sd_notify(0, "STOPPING=1");
+    notify({{"STOPPING", "1"}});
     watchdog_timer_.cancel();
     status_timer_.cancel();
     signals_.cancel();
@@ -175,7 +176,7 @@ void App::begin_shutdown() {
 }
 
 void App::reload() {
-    sd_notify(0, "RELOADING=1");
+    notify({{"RELOADING", "1"}});
     spdlog::info("SIGHUP: reloading {}", config_->file.string());
     auto result = load_config(config_->file, registry_);
     for (const auto& w : result.warnings) spdlog::warn("{}", w);
@@ -183,7 +184,7 @@ void App::reload() {
         for (const auto& e : result.errors) spdlog::error("{}", e.to_string());
         spdlog::error("reload rejected ({} error(s)); keeping the running configuration",
                       result.errors.size());
-        sd_notify(0, "READY=1");
+        notify({{"READY", "1"}});
         return;
     }
     Config next = std::move(*result.config);
@@ -221,7 +222,7 @@ void App::reload() {
     }
     spdlog::info("reload done: {} connector(s) stopped, {} started, {} running", stopped, started,
                  connectors_.size());
-    sd_notify(0, "READY=1");
+    notify({{"READY", "1"}});
 }
 
 void App::schedule_watchdog() {
@@ -230,7 +231,7 @@ void App::schedule_watchdog() {
         if (ec || stopping_) return;
         const auto p = writer_->progress();
         if (p != last_progress_) {
-            sd_notify(0, "WATCHDOG=1");
+            notify({{"WATCHDOG", "1"}});
         } else {
             spdlog::error(
                 "the storage writer made no progress for {} ms; withholding the watchdog ping",
@@ -335,7 +336,7 @@ void App::schedule_status() {
     status_timer_.expires_after(std::chrono::seconds(10));
     status_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopping_) return;
-        sd_notify(0, ("STATUS=" + status_line()).c_str());
+        notify({{"STATUS", status_line()}});
         schedule_status();
     });
 }

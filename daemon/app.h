@@ -16,7 +16,8 @@
 // on the io_context (control_server.h); a failure to bind is logged, not fatal.
 // systemd: READY=1 once the store is open and connectors started, WATCHDOG=1
 // only while the writer makes progress, STOPPING=1 on shutdown, RELOADING=1
-// around a reload, and a STATUS= line with counters.
+// around a reload, and a STATUS= line with counters; all through notify()
+// (daemon/notify.h), which keeps a connector's quoted error on that one line.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 uses std::exchange without it under C++20

@@ -7,12 +7,14 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <thread>
 
 #include "storage/query.h"
 #include "tests/integration/process.h"
+#include "tests/integration/xmpp_stand_in.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
@@ -289,6 +291,58 @@ TEST_F(DaemonTest, InvalidConfigExits78NamingTheKey) {
     EXPECT_NE(p->stderr_text().find("storage.bogus: unknown key"), std::string::npos)
         << p->stderr_text();
     EXPECT_FALSE(fs::exists(db()));
+}
+
+// A server's stream error text reaches STATUS= through the connector's last
+// error. systemd reads a notification line by line: the text's newlines must
+// not become fields of their own (a WATCHDOG=trigger restarts the service).
+TEST_F(DaemonTest, APeersTextInStatusCannotAddNotificationFields) {
+    XmppStandIn server([](XmppPeer& peer) {
+        if (!peer.expect("<stream:stream") || !peer.expect(">")) return;
+        peer.send(XmppPeer::stream_header("meterbridge.test") +
+                  "<stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                  "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>bye\nWATCHDOG=trigger&#10;"
+                  "STATUS=all good</text></stream:error></stream:stream>");
+        peer.until_closed(std::chrono::seconds(2));
+    });
+    write_file(dir / "xmpp.pass", "secret\n");
+    write_file(config(), fmt::format(R"([storage]
+path = "{}"
+
+[[connectors]]
+name = "enedis"
+type = "enedis"
+jid = "bridge@meterbridge.test/mb"
+password_file = "{}"
+proxy = "proxy@meterbridge.test/proxy"
+server = "127.0.0.1"
+port = {}
+tls = false
+)",
+                                     db().string(), (dir / "xmpp.pass").string(), server.port()));
+    auto p = start({"WATCHDOG_USEC=2000000"});
+    ASSERT_TRUE(p->wait_for_log("WATCHDOG=trigger", 10s)) << p->stderr_text();
+    // STATUS= goes out every 10 s: wait for one quoting the text.
+    std::vector<std::string> received;
+    std::optional<std::string> status;
+    const auto deadline = std::chrono::steady_clock::now() + 25s;
+    while (!status && std::chrono::steady_clock::now() < deadline) {
+        const auto m = notify.receive(1s);
+        if (!m) continue;
+        received.push_back(*m);
+        if (m->find("WATCHDOG=trigger") != std::string::npos) status = *m;
+    }
+    ASSERT_TRUE(status) << p->stderr_text();
+    EXPECT_EQ(status->find('\n'), std::string::npos) << *status;
+    EXPECT_TRUE(status->starts_with("STATUS=")) << *status;
+    EXPECT_NE(status->find("(bye\\u000aWATCHDOG=trigger\\u000aSTATUS=all good)"), std::string::npos)
+        << *status;
+    // Not one line of any notification is the peer's.
+    for (const auto& m : received)
+        for (const auto* forged : {"\nWATCHDOG=trigger", "\nSTATUS=all good"})
+            EXPECT_EQ(m.find(forged), std::string::npos) << m;
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(20s), 0) << p->stderr_text();
 }
 
 }  // namespace

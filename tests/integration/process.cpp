@@ -92,6 +92,7 @@ std::optional<int> Process::wait(milliseconds timeout) {
         const pid_t r = ::waitpid(pid_, &status, WNOHANG);
         if (r == pid_) {
             exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            if (WIFSIGNALED(status)) killed_by_ = WTERMSIG(status);
             return exit_code_;
         }
         if (steady_clock::now() >= deadline) return std::nullopt;

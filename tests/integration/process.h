@@ -35,6 +35,8 @@ class Process {
     void signal(int signo);
     // Exit code, or nullopt if still running after `timeout`. -1 if killed by a signal.
     std::optional<int> wait(std::chrono::milliseconds timeout);
+    // The signal that killed it, once wait() has seen it die of one.
+    std::optional<int> killed_by() const { return killed_by_; }
     std::string stderr_text() const;
     std::string stdout_text() const;
     // Waits until stderr contains `needle`; false on timeout or exit.
@@ -43,6 +45,7 @@ class Process {
   private:
     pid_t pid_ = -1;
     std::optional<int> exit_code_;
+    std::optional<int> killed_by_;
     std::filesystem::path out_path_, err_path_;
 };
 

@@ -562,5 +562,41 @@ TEST_F(XmppSessionTest, ConsentMessagesReachTheHandler) {
         << consents[1].extension;
 }
 
+// Over TLS, through a real server: the XML the session checks is what comes out
+// of its TLS layer. Another client's message, nested past the limit, ends the
+// session before gloox parses it; the next one, normal, arrives after the reconnect.
+TEST_F(XmppSessionTest, AStanzaNestedPastTheLimitEndsTheSessionWhichComesBack) {
+    std::mutex mu;
+    std::vector<XmppConsentMessage> consents;
+    XmppHandlers handlers;
+    handlers.consent = [&](XmppConsentMessage m) {
+        std::lock_guard lk(mu);
+        consents.push_back(std::move(m));
+    };
+    auto proxy = responder();
+    XmppSession s(config(), handlers);
+    s.start();
+    ASSERT_TRUE(wait_connected(s)) << diagnostics(s);
+    ASSERT_TRUE(proxy->wait_connected(10s));
+    const std::string full = server_->jid("bridge", "meterbridge");
+    std::string deep;
+    for (int i = 0; i < 100; ++i) deep += "<a>";
+    for (int i = 0; i < 100; ++i) deep += "</a>";
+    proxy->send_raw("<message type='chat' to='" + full + "'><body>deep</body>" + deep +
+                    "</message>");
+    ASSERT_TRUE(eventually([&] { return s.health().reconnects == 1; }, 5s)) << diagnostics(s);
+    EXPECT_EQ(s.health().last_error, "the server sent XML nested deeper than 64 levels");
+    ASSERT_TRUE(wait_connected(s)) << diagnostics(s);
+    proxy->send_consent(full, {"22516914714270"}, "granted");
+    ASSERT_TRUE(eventually(
+        [&] {
+            std::lock_guard lk(mu);
+            return !consents.empty();
+        },
+        5s))
+        << diagnostics(s);
+    EXPECT_EQ(s.health().connects, 2u);
+}
+
 }  // namespace
 }  // namespace mb
