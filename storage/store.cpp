@@ -484,6 +484,9 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
         infos_.clear();  // the series of each reading, found while checking them
         if (env.result.reject) {
             reason = env.result.reject->reason();
+        } else if (auto bad = check_times(env.result, m.received_at)) {
+            // Here rather than in each connector: no path can skip it.
+            reason = bad->reason();
         } else {
             // Check every reading before writing anything: a message is stored whole or rejected
             // whole.

@@ -68,7 +68,10 @@ class Store {
     // Writes every envelope in one transaction. Readings are written in key
     // order (appends), but for equal keys in arrival order so the newest
     // value wins. A message whose readings conflict with a stored series
-    // (other unit or kind) or carry a non-finite value is stored as rejected.
+    // (other unit or kind) or carry a non-finite value, or whose readings or
+    // state events break the reading-time rule (check_times, model.h), is
+    // stored as rejected. Record-only envelopes are the daemon's own facts,
+    // stamped by its clock: not checked.
     ApplyStats apply(std::span<const Envelope> batch);
 
     // Clears accepted payloads older than the retention. Bounded work per call.
