@@ -127,7 +127,7 @@ ON CONFLICT (source, gateway, device) DO UPDATE SET
     location = CASE WHEN ?16 IS NOT NULL THEN excluded.location ELSE location END,
     server_id = CASE WHEN ?16 IS NOT NULL THEN excluded.server_id ELSE server_id END,
     sub_type = CASE WHEN ?16 IS NOT NULL THEN excluded.sub_type ELSE sub_type END,
-    synced_at = coalesce(excluded.synced_at, synced_at),
+    synced_at = CASE WHEN ?19 THEN NULL ELSE coalesce(excluded.synced_at, synced_at) END,
     online = coalesce(excluded.online, online),
     last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen),
     first_seen = coalesce(first_seen, excluded.first_seen),
@@ -330,6 +330,7 @@ void Store::write_device(const std::string& source, const DeviceUpdate& d) {
     else
         s.bind_null(17);
     bind_opt(s, 18, d.protocol_state);
+    s.bind(19, static_cast<std::int64_t>(d.released ? 1 : 0));
     s.step();
 }
 

@@ -515,6 +515,19 @@ TEST_F(StoreTest, DeviceRegistryUpsertsKeepWhatAnUpdateDoesNotCarry) {
     EXPECT_FALSE(again.at(0).ip.has_value());
     EXPECT_EQ(again.at(0).first_seen, kT0);
     EXPECT_EQ(again.at(0).online, true);
+
+    // The device moved to another gateway: this registration is released, the row kept.
+    DeviceUpdate released;
+    released.gateway = sync.gateway;
+    released.device = sync.device;
+    released.seen = kT0 + 60000;
+    released.released = true;
+    store.apply(std::vector<Envelope>{with_device(released, kT0 + 300000)});
+    const auto gone = load_devices(store.db());
+    ASSERT_EQ(gone.size(), 1u);
+    EXPECT_FALSE(gone[0].synced_at.has_value());
+    EXPECT_EQ(gone[0].last_seen, kT0 + 120000);
+    EXPECT_EQ(gone[0].product_id, "pid-2");
 }
 
 TEST_F(StoreTest, CommandRecordsFollowACommandsLife) {
