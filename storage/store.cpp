@@ -480,6 +480,13 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
         }
         last_seen[si] = std::max(last_seen[si], m.received_at);
         st.messages++;
+        // Emptied whole rather than kept in LRU order: nothing to update on the hot
+        // path (a hit costs what it did), and between messages no pointer into it
+        // (infos_, last_series_) is alive.
+        if (series_cache_.size() >= options_.series_cache_entries) {
+            series_cache_.clear();
+            last_series_ = nullptr;
+        }
 
         std::string reason;
         infos_.clear();  // the series of each reading, found while checking them

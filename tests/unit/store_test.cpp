@@ -384,6 +384,35 @@ TEST(StoreBuffers, TheSortBufferOfALargeBatchIsReleasedAfterIt) {
     EXPECT_LE(s.rows_capacity(), 100u);
 }
 
+// Meter ids come from the wire: the series cache must not grow with them. Past
+// its size it is emptied and refills from the series table, with the same results.
+TEST(StoreSeriesCache, IsBoundedAndRefillsFromTheTable) {
+    test::TempDir d;
+    StoreOptions o;
+    o.series_cache_entries = 4;
+    auto s = Store::open(d / "c.db", o);
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < 10; ++i) {
+            const auto st = s.apply(Batch{message("v", {energy(fmt::format("m{}", i), kT0, i)})});
+            EXPECT_EQ(round == 0 ? st.readings : st.duplicates, 1u) << round << " " << i;
+            EXPECT_LE(s.series_cached(), 4u);
+        }
+    // A batch of many new series, then one message of two: bounded between messages.
+    Batch many;
+    for (int i = 0; i < 100; ++i)
+        many.push_back(message("w", {energy(fmt::format("n{}", i), kT0, 1)}));
+    EXPECT_EQ(s.apply(many).readings, 100u);
+    EXPECT_LE(s.series_cached(), 4u);
+    EXPECT_EQ(s.db().scalar_int("SELECT count(*) FROM series"), 110);
+    // What a refilled entry says about its series still holds: unit conflicts, revisions.
+    const auto conflict =
+        s.apply(Batch{message("v", {Reading{"m3", "electricity.energy.consumption", "kWh",
+                                            Kind::interval, kT0 + k15m, kT0 + 2 * k15m, 1}})});
+    EXPECT_EQ(conflict.rejected, 1u);
+    EXPECT_EQ(s.apply(Batch{message("v", {energy("m7", kT0, 70)})}).revisions, 1u);
+    EXPECT_EQ(s.db().scalar_int("SELECT count(*) FROM series"), 110);
+}
+
 TEST_F(StoreTest, InterleavedSeriesEachGetTheirOwnRows) {
     // Series alternate reading by reading and message by message: the remembered
     // last series must never stand in for another one.
