@@ -529,10 +529,10 @@ void TuyaPlatform::check_stale(TimeMs now, Batch& staged) {
     staged.push_back(std::move(env));
 }
 
-void TuyaPlatform::log_refusals(TimeMs now) {
+void TuyaPlatform::log_refusals(TimeMs now, bool now_anyway) {
     const Refusals& r = refusals_;
     if (r.status_entries == 0 && r.claimed == 0 && r.over_limit == 0) return;
-    if (last_note_ != 0 && now - last_note_ < kNoteIntervalMs) return;
+    if (!now_anyway && last_note_ != 0 && now - last_note_ < kNoteIntervalMs) return;
     std::string what;
     const auto add = [&](std::string_view label, std::uint64_t n) {
         if (n > 0) what += fmt::format("{}{}: {}", what.empty() ? "" : ", ", label, n);
@@ -568,6 +568,7 @@ void TuyaPlatform::on_stop(TimeMs now, Batch& staged) {
         p.done(outcome(DeviceCommandResult::Status::unavailable, -1, {}, rec.result_msg, id));
     }
     pending_.clear();
+    log_refusals(now, true);
 }
 
 }  // namespace mb

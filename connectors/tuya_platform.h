@@ -131,8 +131,9 @@ class TuyaPlatform final : public MqttProtocol {
     int utc_offset_minutes(TimeMs t) const;
     // Devices silent for longer than stale_after: state events, one log line per check.
     void check_stale(TimeMs now, Batch& staged);
-    // What was ignored or refused since the last note, in one line at most once a minute.
-    void log_refusals(TimeMs now);
+    // What was ignored or refused since the last note, in one line at most once a
+    // minute (`now_anyway`: at stop, whatever the time).
+    void log_refusals(TimeMs now, bool now_anyway = false);
 
     std::string source_;
     TuyaOptions options_;
