@@ -65,7 +65,6 @@ class DecoderProtocol final : public MqttProtocol {
     explicit DecoderProtocol(std::unique_ptr<Decoder> decoder) : decoder_(std::move(decoder)) {}
     void on_message(Envelope& env, MqttOutbox&) override {
         env.result = decoder_->decode(env.raw);
-        check_reading_times(env.result, env.raw.received_at);
         decoder_->redact(env.raw);
     }
     void redact(RawMessage& raw) const override { decoder_->redact(raw); }

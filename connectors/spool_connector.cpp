@@ -257,7 +257,6 @@ bool SpoolConnector::ingest_file(const fs::path& file) {
         } else {
             env.result =
                 decoder_.decode(RawMessage{name_, env.raw.topic, line, {}, env.raw.received_at});
-            check_reading_times(env.result, env.raw.received_at);
         }
         env.raw.payload = std::move(line);
         line = std::string{};

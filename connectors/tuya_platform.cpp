@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <random>
@@ -15,6 +16,8 @@ namespace {
 
 constexpr std::size_t kClosedKept = 1024;  // late answers to timed-out commands still recorded
 constexpr TimeMs kStaleCheckMs = 1000;
+constexpr TimeMs kNoteIntervalMs = 60 * 1000;
+constexpr std::size_t kStaleExamples = 5;  // cids named in a stale line
 
 DeviceCommandResult outcome(DeviceCommandResult::Status status, int code, std::string msg,
                             std::string detail, std::string request_id = {}) {
@@ -39,10 +42,14 @@ TuyaPlatform::TuyaPlatform(std::string source, const TuyaOptions& options,
     : source_(std::move(source)), options_(options) {
     if (options_.time_zone != "UTC") zone_ = date::locate_zone(options_.time_zone);
     for (const auto& k : known) {
+        // A row that was never synced (older versions recorded status entries) holds
+        // nothing a report or a status could use.
+        if (!k.synced) continue;
         Device d;
-        d.synced = k.synced;
+        d.gateway = k.gateway;
         d.online = k.online;
         d.last_seen = k.last_seen;
+        d.first_seen = k.first_seen;
         d.stale = k.last_seen > 0 && tuya_is_stale(k.last_seen, now, options_.stale_after.count());
         if (!k.protocol_state.empty()) {
             if (auto p = tuya_pairing_from_string(k.protocol_state))
@@ -51,8 +58,29 @@ TuyaPlatform::TuyaPlatform(std::string source, const TuyaOptions& options,
                 spdlog::warn("{}: device {} on {}: unreadable pairing state '{}' ignored", source_,
                              k.device, k.gateway, printable(k.protocol_state));
         }
-        devices_[{k.gateway, k.device}] = d;
+        auto [it, inserted] = devices_.try_emplace(k.device, d);
+        if (!inserted) {
+            // Synced on two gateways by an older version: the registration seen first
+            // keeps it; the other gateway's next sync moves it once it is stale.
+            Device& kept = it->second;
+            const bool replace = d.first_seen < kept.first_seen;
+            spdlog::warn(
+                "{}: device {} is synced on gateways {} and {}; {} keeps it (seen first), {} "
+                "gets 2003 until it syncs the device again",
+                source_, printable(k.device), kept.gateway, d.gateway,
+                replace ? d.gateway : kept.gateway, replace ? kept.gateway : d.gateway);
+            if (!replace) continue;
+            --synced_per_gateway_[kept.gateway];
+            kept = d;
+        }
+        ++synced_per_gateway_[d.gateway];
     }
+    for (const auto& [gw, n] : synced_per_gateway_)
+        if (n > options_.max_devices)
+            spdlog::warn(
+                "{}: gateway {} has {} synced devices, more than max_devices ({}): it can sync "
+                "no new device until it has fewer",
+                source_, gw, n, options_.max_devices);
     std::random_device rd;
     id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
@@ -86,15 +114,19 @@ void TuyaPlatform::reject(Envelope& env, const TuyaError& e) {
     env.result.reject = tuya_reject(e);
 }
 
-DeviceUpdate& TuyaPlatform::touch(Envelope& env, const std::string& gateway, const std::string& cid,
-                                  Device& d, TimeMs at) {
+TuyaPlatform::Device* TuyaPlatform::owned(const std::string& gateway, std::string_view cid) {
+    auto it = devices_.find(cid);
+    return it != devices_.end() && it->second.gateway == gateway ? &it->second : nullptr;
+}
+
+DeviceUpdate& TuyaPlatform::touch(Envelope& env, const std::string& cid, Device& d, TimeMs at) {
     if (d.stale) {
         d.stale = false;
         env.result.states.push_back(StateEvent{cid, "stale", "false", at});
     }
     d.last_seen = std::max(d.last_seen, at);
     DeviceUpdate u;
-    u.gateway = gateway;
+    u.gateway = d.gateway;
     u.device = cid;
     u.seen = at;
     u.stale_after_ms = options_.stale_after.count();
@@ -124,6 +156,16 @@ void TuyaPlatform::on_message(Envelope& env, MqttOutbox& out) {
     }
 }
 
+void TuyaPlatform::refuse_sync(Envelope& env, MqttOutbox& out, const std::string& gateway,
+                               const TuyaDeviceSync& s, RejectCode code, std::string detail) {
+    const auto e = tuya_error(TuyaCode::uplink_error, std::move(detail), s.request_id, s.cid);
+    env.result = DecodeResult{};
+    env.result.reject = Reject{code, tuya_reject(e).detail};
+    answer(out, gateway, TuyaDownlink::devices_sync_response,
+           tuya_error_response(env.raw.received_at / 1000, e));
+    if (refusals_.example.empty()) refusals_.example = printable(s.cid);
+}
+
 void TuyaPlatform::sync(Envelope& env, const TuyaTopic& topic, MqttOutbox& out) {
     const TimeMs now = env.raw.received_at;
     auto r = parser_.device_sync(env.raw.payload);
@@ -135,10 +177,56 @@ void TuyaPlatform::sync(Envelope& env, const TuyaTopic& topic, MqttOutbox& out) 
         return;
     }
     const TuyaDeviceSync& s = *r.value;
-    Device& d = devices_[{topic.gateway, s.cid}];
-    const bool first = !d.synced;
-    d.synced = true;
-    DeviceUpdate& u = touch(env, topic.gateway, s.cid, d, now);
+    auto it = devices_.find(s.cid);
+    const bool elsewhere = it != devices_.end() && it->second.gateway != topic.gateway;
+    if (elsewhere && !tuya_is_stale(it->second.last_seen, now, options_.stale_after.count())) {
+        ++refusals_.claimed;
+        refuse_sync(
+            env, out, topic.gateway, s, RejectCode::unauthorized,
+            fmt::format("cid \"{}\" is synced on gateway {}, which mentioned it {} s ago; "
+                        "it can move to gateway {} once {} has not mentioned it for "
+                        "stale_after ({} s)",
+                        printable(s.cid), it->second.gateway, (now - it->second.last_seen) / 1000,
+                        topic.gateway, it->second.gateway, options_.stale_after.count() / 1000));
+        return;
+    }
+    if (it == devices_.end() || elsewhere) {
+        if (const std::size_t n = synced_per_gateway_[topic.gateway]; n >= options_.max_devices) {
+            ++refusals_.over_limit;
+            refuse_sync(env, out, topic.gateway, s, RejectCode::out_of_range,
+                        fmt::format("gateway {} has {} synced devices, max_devices is {}: cid "
+                                    "\"{}\" is not registered",
+                                    topic.gateway, n, options_.max_devices, printable(s.cid)));
+            return;
+        }
+        ++synced_per_gateway_[topic.gateway];
+    }
+    if (elsewhere) {
+        // The device was moved: its old registration is released, nothing of it
+        // (pairing halves, online) carries over to the new one.
+        Device& d = it->second;
+        DeviceUpdate released;
+        released.gateway = d.gateway;
+        released.device = s.cid;
+        released.seen = d.last_seen;
+        released.released = true;
+        env.devices.push_back(std::move(released));
+        --synced_per_gateway_[d.gateway];
+        spdlog::info("{}: device {} moved from gateway {} to {} (not mentioned on {} for {} s)",
+                     source_, printable(s.cid), d.gateway, topic.gateway, d.gateway,
+                     (now - d.last_seen) / 1000);
+        env.result.states.push_back(StateEvent{s.cid, "gateway", topic.gateway, now});
+        d = Device{};
+        d.gateway = topic.gateway;
+        d.first_seen = now;
+    } else if (it == devices_.end()) {
+        it = devices_.emplace(s.cid, Device{}).first;
+        it->second.gateway = topic.gateway;
+        it->second.first_seen = now;
+        spdlog::info("{}: device {} synced on gateway {} (product {})", source_, printable(s.cid),
+                     topic.gateway, printable(s.product_id));
+    }
+    DeviceUpdate& u = touch(env, s.cid, it->second, now);
     u.synced = true;
     u.product_id = s.product_id;
     u.vendor_code = s.vendor_code;
@@ -150,9 +238,6 @@ void TuyaPlatform::sync(Envelope& env, const TuyaTopic& topic, MqttOutbox& out) 
     u.location = s.install_location;
     u.server_id = s.device_server_id;
     u.sub_type = s.product_sub_type;
-    if (first)
-        spdlog::info("{}: device {} synced on gateway {} (product {})", source_, printable(s.cid),
-                     topic.gateway, printable(s.product_id));
     answer(out, topic.gateway, TuyaDownlink::devices_sync_response,
            tuya_success(now / 1000, s.request_id, s.cid));
 }
@@ -164,39 +249,57 @@ void TuyaPlatform::report(Envelope& env, const TuyaTopic& topic, MqttOutbox& out
         const TuyaError& e = *r.error;
         reject(env, e);
         // A known device that sent a bad report is still alive.
-        if (auto it = devices_.find({topic.gateway, e.cid});
-            !e.cid.empty() && it != devices_.end() && it->second.synced)
-            touch(env, topic.gateway, e.cid, it->second, now);
+        if (Device* d = e.cid.empty() ? nullptr : owned(topic.gateway, e.cid))
+            touch(env, e.cid, *d, now);
         if (e.answerable())
             answer(out, topic.gateway, TuyaDownlink::properties_report_response,
                    tuya_error_response(now / 1000, e));
         return;
     }
     const TuyaPropertyReport& p = *r.value;
-    auto it = devices_.find({topic.gateway, p.cid});
-    if (it == devices_.end() || !it->second.synced) {
+    Device* d = owned(topic.gateway, p.cid);
+    if (!d) {
+        auto other = devices_.find(p.cid);
         const auto e = tuya_error(
             TuyaCode::device_not_exist,
-            fmt::format("cid \"{}\" has not been synced on gateway {} (devices/sync first)",
-                        printable(p.cid), topic.gateway),
+            other != devices_.end()
+                ? fmt::format("cid \"{}\" is synced on gateway {}, not on {}", printable(p.cid),
+                              other->second.gateway, topic.gateway)
+                : fmt::format("cid \"{}\" has not been synced on gateway {} (devices/sync first)",
+                              printable(p.cid), topic.gateway),
             p.request_id, p.cid);
         reject(env, e);
         answer(out, topic.gateway, TuyaDownlink::properties_report_response,
                tuya_error_response(now / 1000, e));
         return;
     }
-    Device& d = it->second;
     TuyaCanonicalOptions opts;
     opts.volume_scale = options_.volume_scale;
     opts.utc_offset_minutes = utc_offset_minutes(p.t);
     opts.pair_window_ms = options_.pair_window.count();
-    TuyaCanonical c = dp_report_to_canonical(p, d.pairing, opts);
-    env.result.readings = std::move(c.readings);
-    env.result.states = std::move(c.states);
-    DeviceUpdate& u = touch(env, topic.gateway, p.cid, d, now);
-    if (c.pairing != d.pairing) {
-        d.pairing = c.pairing;
-        u.protocol_state = tuya_pairing_to_string(d.pairing);
+    TuyaCanonical c = dp_report_to_canonical(p, d->pairing, opts);
+    DecodeResult result;
+    result.readings = std::move(c.readings);
+    result.states = std::move(c.states);
+    // The store would refuse these times (check_times): the gateway is told why, and
+    // the pairing stays as it was.
+    const auto bad = check_times(result, now);
+    const auto bad_t = implausible_time(p.t, p.t, now);
+    if (bad || bad_t) {
+        const auto e =
+            tuya_error(bad_t ? TuyaCode::request_time_invalid : TuyaCode::params_range_invalid,
+                       bad ? bad->detail : "t " + *bad_t, p.request_id, p.cid);
+        reject(env, e);
+        touch(env, p.cid, *d, now);
+        answer(out, topic.gateway, TuyaDownlink::properties_report_response,
+               tuya_error_response(now / 1000, e));
+        return;
+    }
+    env.result = std::move(result);
+    DeviceUpdate& u = touch(env, p.cid, *d, now);
+    if (c.pairing != d->pairing) {
+        d->pairing = c.pairing;
+        u.protocol_state = tuya_pairing_to_string(d->pairing);
     }
     answer(out, topic.gateway, TuyaDownlink::properties_report_response,
            tuya_success(now / 1000, p.request_id, p.cid));
@@ -209,15 +312,38 @@ void TuyaPlatform::status(Envelope& env, const TuyaTopic& topic) {
         reject(env, *r.error);  // the document has no response topic for status
         return;
     }
-    for (const TuyaDeviceStatus& s : r.value->devices) {
-        Device& d = devices_[{topic.gateway, s.cid}];
-        if (d.online != s.online)
+    const TuyaDevicesStatus& st = *r.value;
+    if (auto why = implausible_time(st.t, st.t, now)) {
+        env.result = DecodeResult::rejected(RejectCode::out_of_range, "devices/status: t " + *why);
+        return;
+    }
+    std::size_t applied = 0;
+    const TuyaDeviceStatus* ignored = nullptr;
+    for (const TuyaDeviceStatus& s : st.devices) {
+        Device* d = owned(topic.gateway, s.cid);
+        if (!d) {
+            if (!ignored) ignored = &s;
+            continue;
+        }
+        ++applied;
+        if (d->online != s.online)
             env.result.states.push_back(
-                StateEvent{s.cid, "online", s.online ? "true" : "false", r.value->t});
-        d.online = s.online;
-        DeviceUpdate& u = touch(env, topic.gateway, s.cid, d, now);
+                StateEvent{s.cid, "online", s.online ? "true" : "false", st.t});
+        d->online = s.online;
+        DeviceUpdate& u = touch(env, s.cid, *d, now);
         u.online = s.online;
     }
+    if (!ignored) return;
+    if (applied == 0) {
+        env.result = DecodeResult::rejected(
+            RejectCode::unknown_device,
+            fmt::format("devices/status: none of the {} cid(s) is synced on gateway {} (the "
+                        "first: \"{}\"); devices/sync first",
+                        st.devices.size(), topic.gateway, printable(ignored->cid)));
+        return;
+    }
+    refusals_.status_entries += st.devices.size() - applied;
+    if (refusals_.example.empty()) refusals_.example = printable(ignored->cid);
 }
 
 void TuyaPlatform::command_response(Envelope& env, const TuyaTopic& topic) {
@@ -258,8 +384,7 @@ void TuyaPlatform::command_response(Envelope& env, const TuyaTopic& topic) {
                         printable(c.cid), topic.gateway)};
         return;
     }
-    if (auto d = devices_.find({topic.gateway, c.cid}); d != devices_.end())
-        touch(env, topic.gateway, c.cid, d->second, now);
+    if (Device* d = owned(topic.gateway, c.cid)) touch(env, c.cid, *d, now);
     env.commands.push_back(std::move(rec));
     Pending p = std::move(it->second);
     pending_.erase(it);
@@ -296,8 +421,7 @@ void TuyaPlatform::send(const Submitted& s, TimeMs now, Batch& staged, MqttOutbo
                                    printable(c.gateway))));
         return;
     }
-    auto it = devices_.find({c.gateway, c.device});
-    if (it == devices_.end() || !it->second.synced) {
+    if (!owned(c.gateway, c.device)) {
         s.done(refused(TuyaCode::device_not_exist,
                        fmt::format("device {} has not been synced on gateway {}",
                                    printable(c.device), c.gateway)));
@@ -374,19 +498,52 @@ void TuyaPlatform::on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {
         it = pending_.erase(it);
     }
 
+    log_refusals(now);
     if (now - last_stale_check_ < kStaleCheckMs) return;
     last_stale_check_ = now;
+    check_stale(now, staged);
+}
+
+void TuyaPlatform::check_stale(TimeMs now, Batch& staged) {
     Envelope env = record(now);
-    for (auto& [key, d] : devices_) {
+    std::map<std::string_view, std::size_t> per_gateway;
+    std::vector<std::string> examples;
+    for (auto& [cid, d] : devices_) {
         if (d.stale || d.last_seen == 0 ||
             !tuya_is_stale(d.last_seen, now, options_.stale_after.count()))
             continue;
         d.stale = true;
-        env.result.states.push_back(StateEvent{key.second, "stale", "true", now});
-        spdlog::warn("{}: device {} on {} is stale: nothing heard for more than {} s", source_,
-                     key.second, key.first, options_.stale_after.count() / 1000);
+        env.result.states.push_back(StateEvent{cid, "stale", "true", now});
+        ++per_gateway[d.gateway];
+        if (examples.size() < kStaleExamples) examples.push_back(printable(cid));
     }
-    if (!env.result.states.empty()) staged.push_back(std::move(env));
+    if (env.result.states.empty()) return;
+    // One line however many went stale at once: the registry may hold thousands.
+    std::string counts;
+    for (const auto& [gw, n] : per_gateway)
+        counts += fmt::format("{}{} on {}", counts.empty() ? "" : ", ", n, gw);
+    const std::size_t total = env.result.states.size();
+    spdlog::warn("{}: {} device(s) stale, nothing heard for more than {} s: {} ({}{})", source_,
+                 total, options_.stale_after.count() / 1000, counts, fmt::join(examples, ", "),
+                 total > examples.size() ? ", ..." : "");
+    staged.push_back(std::move(env));
+}
+
+void TuyaPlatform::log_refusals(TimeMs now, bool now_anyway) {
+    const Refusals& r = refusals_;
+    if (r.status_entries == 0 && r.claimed == 0 && r.over_limit == 0) return;
+    if (!now_anyway && last_note_ != 0 && now - last_note_ < kNoteIntervalMs) return;
+    std::string what;
+    const auto add = [&](std::string_view label, std::uint64_t n) {
+        if (n > 0) what += fmt::format("{}{}: {}", what.empty() ? "" : ", ", label, n);
+    };
+    add("status entries ignored (cid not synced on that gateway)", r.status_entries);
+    add("syncs refused (cid synced on another gateway)", r.claimed);
+    add("syncs refused (max_devices reached)", r.over_limit);
+    spdlog::warn("{}: {} (e.g. cid \"{}\"; each refused sync is in rejected_v)", source_, what,
+                 r.example);
+    refusals_ = Refusals{};
+    last_note_ = now;
 }
 
 void TuyaPlatform::on_stop(TimeMs now, Batch& staged) {
@@ -411,6 +568,7 @@ void TuyaPlatform::on_stop(TimeMs now, Batch& staged) {
         p.done(outcome(DeviceCommandResult::Status::unavailable, -1, {}, rec.result_msg, id));
     }
     pending_.clear();
+    log_refusals(now, true);
 }
 
 }  // namespace mb

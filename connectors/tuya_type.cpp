@@ -69,6 +69,7 @@ std::shared_ptr<const ConnectorOptions> parse_tuya(TableReader& r, ConnectorConf
     bounded("stale_after", milliseconds(1000), milliseconds(7LL * 86400 * 1000), o->stale_after);
     bounded("command_timeout", milliseconds(1000), milliseconds(600 * 1000), o->command_timeout);
     bounded("pair_window", milliseconds(1000), milliseconds(86400 * 1000), o->pair_window);
+    if (auto n = r.integer("max_devices", 1, 100000)) o->max_devices = static_cast<std::size_t>(*n);
     return o;
 }
 
@@ -83,6 +84,7 @@ std::vector<TuyaKnownDevice> known_devices(const Config& config, const std::stri
         k.online = d.online;
         k.last_seen = d.last_seen.value_or(0);
         k.protocol_state = d.protocol_state.value_or("");
+        k.first_seen = d.first_seen.value_or(0);
         out.push_back(std::move(k));
     }
     return out;

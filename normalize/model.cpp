@@ -72,29 +72,45 @@ std::string Reject::reason() const {
 
 namespace {
 constexpr TimeMs kEarliestReading = 631152000000;  // 1990-01-01T00:00:00Z
-constexpr TimeMs kFutureSlack = 86400000;
+constexpr TimeMs kDay = 86400000;
+// A running total over the current calendar month (Tuya's monthly volume) ends up
+// to a month after its report: 31 days, plus the day of clock skew.
+constexpr TimeMs kLatestEnd = 32 * kDay;
 }  // namespace
 
-void check_reading_times(DecodeResult& result, TimeMs received_at) {
-    if (result.reject) return;
+std::optional<std::string> implausible_time(TimeMs start, TimeMs end, TimeMs received_at) {
+    const char* at = start == end ? "is at" : "starts at";
+    if (start < kEarliestReading)
+        return fmt::format(
+            "{} {}, before 1990: seconds read as milliseconds, or a meter clock never set?", at,
+            format_iso_ms(start));
+    if (start > received_at + kDay)
+        return fmt::format("{} {}, more than a day after it was received ({})", at,
+                           format_iso_ms(start), format_iso_ms(received_at));
+    if (end > received_at + kLatestEnd)
+        return fmt::format(
+            "ends at {}, more than 32 days after it was received ({}): no interval runs past "
+            "the current month",
+            format_iso_ms(end), format_iso_ms(received_at));
+    return std::nullopt;
+}
+
+std::optional<Reject> check_times(const DecodeResult& result, TimeMs received_at) {
+    if (result.reject) return std::nullopt;
     for (std::size_t i = 0; i < result.readings.size(); ++i) {
         const Reading& r = result.readings[i];
-        std::string why;
-        if (r.ts_start < kEarliestReading)
-            why = fmt::format(
-                "reading {} ({} of meter {}) starts at {}, before 1990: seconds read as "
-                "milliseconds, or a meter clock never set?",
-                i, r.quantity, r.meter, format_iso_ms(r.ts_start));
-        else if (r.ts_end > received_at + kFutureSlack)
-            why = fmt::format(
-                "reading {} ({} of meter {}) ends at {}, more than a day after it was received "
-                "({})",
-                i, r.quantity, r.meter, format_iso_ms(r.ts_end), format_iso_ms(received_at));
-        if (!why.empty()) {
-            result = DecodeResult::rejected(RejectCode::out_of_range, std::move(why));
-            return;
-        }
+        if (auto why = implausible_time(r.ts_start, r.ts_end, received_at))
+            return Reject{RejectCode::out_of_range, fmt::format("reading {} ({} of meter {}) {}", i,
+                                                                r.quantity, r.meter, *why)};
     }
+    for (std::size_t i = 0; i < result.states.size(); ++i) {
+        const StateEvent& e = result.states[i];
+        if (auto why = implausible_time(e.ts, e.ts, received_at))
+            return Reject{
+                RejectCode::out_of_range,
+                fmt::format("state event {} ({} of meter {}) {}", i, e.key, e.meter, *why)};
+    }
+    return std::nullopt;
 }
 
 }  // namespace mb

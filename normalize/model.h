@@ -105,12 +105,24 @@ struct DecodeResult {
     bool ok() const { return !reject.has_value(); }
 };
 
-// Rejects (out_of_range) a decoded message whose readings a meter cannot have
-// measured: starting before 1990 (smart meters did not exist; such dates are
-// seconds read as milliseconds, or a clock never set), or ending more than a
-// day after `received_at` (clock skew and day-long intervals ending at the
-// next midnight stay inside). Called by connectors right after decoding, where
-// the arrival time is known; decoders stay clock-free.
-void check_reading_times(DecodeResult& result, TimeMs received_at);
+// The reading-time rule, whatever the vendor: a meter cannot have measured
+// anything starting before 1990 (smart meters did not exist; such dates are
+// seconds read as milliseconds, or a clock never set) or more than a day after
+// the message was received (a day of clock skew is tolerated). An interval may
+// end after its receipt, as a running total does (Tuya's day and month volumes
+// end at the next midnight or the next month), but not more than 32 days after
+// it. Decoders stay clock-free: the arrival time is a parameter.
+//
+// Why [start, end] breaks the rule ("starts at …, before 1990: …", "…, more
+// than a day after it was received (…)", "ends at …, more than 32 days after
+// …"; "is at" when start == end), or nullopt.
+std::optional<std::string> implausible_time(TimeMs start, TimeMs end, TimeMs received_at);
+
+// The rule applied to every reading and state event of a decoded message: the
+// out_of_range rejection naming the first that breaks it, or nullopt (also
+// when `result` is already rejected). Store::apply calls it for every received
+// message, whatever connector built it; a connector calls it only when it must
+// know before the commit (the Tuya platform, to answer its gateway).
+std::optional<Reject> check_times(const DecodeResult& result, TimeMs received_at);
 
 }  // namespace mb

@@ -23,6 +23,9 @@ struct DeviceUpdate {
     std::string gateway, device;
     TimeMs seen = 0;      // last_seen = max(stored, seen); first_seen on insert
     bool synced = false;  // a device sync: synced_at = seen, descriptive fields replaced
+    // The device moved to another gateway: this registration is no longer synced
+    // (synced_at cleared); the row stays for the record.
+    bool released = false;
     std::optional<std::string> product_id, vendor_code, comm_type, ip, mac, name, description,
         location, server_id, sub_type;
     std::optional<bool> online;

@@ -127,7 +127,7 @@ ON CONFLICT (source, gateway, device) DO UPDATE SET
     location = CASE WHEN ?16 IS NOT NULL THEN excluded.location ELSE location END,
     server_id = CASE WHEN ?16 IS NOT NULL THEN excluded.server_id ELSE server_id END,
     sub_type = CASE WHEN ?16 IS NOT NULL THEN excluded.sub_type ELSE sub_type END,
-    synced_at = coalesce(excluded.synced_at, synced_at),
+    synced_at = CASE WHEN ?19 THEN NULL ELSE coalesce(excluded.synced_at, synced_at) END,
     online = coalesce(excluded.online, online),
     last_seen = max(coalesce(last_seen, excluded.last_seen), excluded.last_seen),
     first_seen = coalesce(first_seen, excluded.first_seen),
@@ -330,6 +330,7 @@ void Store::write_device(const std::string& source, const DeviceUpdate& d) {
     else
         s.bind_null(17);
     bind_opt(s, 18, d.protocol_state);
+    s.bind(19, static_cast<std::int64_t>(d.released ? 1 : 0));
     s.step();
 }
 
@@ -479,11 +480,21 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
         }
         last_seen[si] = std::max(last_seen[si], m.received_at);
         st.messages++;
+        // Emptied whole rather than kept in LRU order: nothing to update on the hot
+        // path (a hit costs what it did), and between messages no pointer into it
+        // (infos_, last_series_) is alive.
+        if (series_cache_.size() >= options_.series_cache_entries) {
+            series_cache_.clear();
+            last_series_ = nullptr;
+        }
 
         std::string reason;
         infos_.clear();  // the series of each reading, found while checking them
         if (env.result.reject) {
             reason = env.result.reject->reason();
+        } else if (auto bad = check_times(env.result, m.received_at)) {
+            // Here rather than in each connector: no path can skip it.
+            reason = bad->reason();
         } else {
             // Check every reading before writing anything: a message is stored whole or rejected
             // whole.

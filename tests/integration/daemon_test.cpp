@@ -15,6 +15,7 @@
 #include "storage/query.h"
 #include "tests/integration/process.h"
 #include "tests/integration/xmpp_stand_in.h"
+#include "tests/integration/view_rows.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
@@ -167,6 +168,49 @@ TEST_F(DaemonTest, SigtermMidIngestionLosesNothingAndRestartStoresNothingTwice) 
         EXPECT_GE(stats[0].duplicates, 1) << "the second run re-read the file";
     }
     EXPECT_EQ(stats[0].messages, kLines + stats[0].duplicates);
+}
+
+// The README's reading-time rule holds for spool lines too, state events included:
+// each implausible line is rejected with its reason, the others are stored.
+TEST_F(DaemonTest, SpoolLinesDatedBefore1990OrFarAheadAreRejectedWithTheirReason) {
+    const auto spool = dir / "spool";
+    fs::create_directories(spool);
+    write_file(spool / "t.tmp",
+               R"({"meter":"w7","key":"valve_state","value":"open","ts":"1971-01-01T00:00:00Z"})"
+               "\n"
+               R"({"meter":"w7","key":"valve_state","value":"closed","ts":"9999-12-31T00:00:00Z"})"
+               "\n"
+               R"({"meter":"w7","quantity":"water.volume.index","value":1,"ts_start":1000})"
+               "\n"
+               R"({"meter":"w7","key":"valve_state","value":"opened","ts":"2022-03-01T00:00:00Z"})"
+               "\n");
+    fs::rename(spool / "t.tmp", spool / "t.jsonl");
+    write_file(config(), spool_config(db(), {spool.string()}));
+    auto p = start();
+    ASSERT_TRUE(eventually([&] { return fs::exists(spool / "done" / "t.jsonl"); }, 20s))
+        << p->stderr_text();
+    EXPECT_EQ(rows(db(), "SELECT meter, key, value, ts FROM states_v"),
+              (std::vector<std::string>{"w7|valve_state|opened|2022-03-01T00:00:00.000Z"}));
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM readings_v"), 0);
+    const auto rejected = rows(db(), "SELECT topic, reason FROM rejected_v ORDER BY topic");
+    ASSERT_EQ(rejected.size(), 3u);
+    EXPECT_EQ(rejected[0],
+              "t.jsonl:1|out_of_range: state event 0 (valve_state of meter w7) is at "
+              "1971-01-01T00:00:00.000Z, before 1990: seconds read as milliseconds, or a meter "
+              "clock never set?");
+    EXPECT_EQ(rejected[1].rfind("t.jsonl:2|out_of_range: state event 0 (valve_state of meter w7) "
+                                "is at 9999-12-31T00:00:00.000Z, more than a day after it was "
+                                "received",
+                                0),
+              0u)
+        << rejected[1];
+    EXPECT_EQ(rejected[2].rfind("t.jsonl:3|out_of_range: reading 0 (water.volume.index of meter "
+                                "w7) is at 1970-01-01T00:00:01.000Z, before 1990",
+                                0),
+              0u)
+        << rejected[2];
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(20s), 0) << p->stderr_text();
 }
 
 TEST_F(DaemonTest, SighupAppliesAValidConfigAndKeepsRunningOnAnInvalidOne) {

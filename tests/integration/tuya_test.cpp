@@ -68,7 +68,7 @@ port = {}
 name = "tuya"
 type = "tuya"
 broker = "local"
-gateways = ["gw-1"]
+gateways = ["gw-1", "gw-2"]
 stale_after = "3s"
 command_timeout = "2s"
 )",
@@ -86,13 +86,23 @@ command_timeout = "2s"
     fs::path config() const { return dir / "mb.toml"; }
     fs::path db() const { return dir / "mb.db"; }
 
-    void sync(const std::string& cid, const std::string& rid) {
-        gw->publish(
+    void sync(const std::string& cid, const std::string& rid) { sync(*gw, cid, rid); }
+    void sync(TuyaGateway& g, const std::string& cid, const std::string& rid) {
+        g.publish(
             "devices/sync",
             fmt::format(
                 R"({{"t":1646092800,"request_id":"{}","param":{{"cid":"{}","product_id":"pid-water-1","vendor_code":"acme","device_ip":"192.0.2.7","mac_address":"00:11:22:33:44:55","device_name":"Meter A","install_location":"basement"}}}})",
                 rid, cid));
-        expect_response(gw->next("devices/sync/response", 10s), rid, cid, "success", 0);
+        expect_response(g.next("devices/sync/response", 10s), rid, cid, "success", 0);
+    }
+    void sync_refused(TuyaGateway& g, const std::string& cid, const std::string& rid) {
+        g.publish(
+            "devices/sync",
+            fmt::format(
+                R"({{"t":1646092800,"request_id":"{}","param":{{"cid":"{}","product_id":"pid-x"}}}})",
+                rid, cid));
+        expect_response(g.next("devices/sync/response", 10s), rid, cid,
+                        "tedge error: uplink specific error message", 400);
     }
 
     RunResult cli(std::vector<std::string> args) {
@@ -165,14 +175,15 @@ TEST_F(TuyaTest, GatewaySyncsReportsEveryDpAndStatusAndEveryInvalidUplinkGetsIts
     expect_response(gw->next("devices/sync/response", 10s), "bad-sync", "x", "params is empty",
                     1100);
 
-    // Status: one online, one offline (never synced: kept, still unknown to reports).
+    // Status: A online; B offline, but never synced: ignored, nothing recorded for it.
     gw->publish(
         "devices/status",
         fmt::format(
             R"({{"t":1646092900,"request_id":"st-1","param":[{{"cid":"{}","status":true}},{{"cid":"{}","status":false}}]}})",
             kA, kB));
-    ASSERT_TRUE(eventually([&] { return count(db(), "SELECT count(*) FROM devices_v") == 2; }))
-        << daemon->stderr_text();
+    ASSERT_TRUE(eventually([&] {
+        return count(db(), "SELECT count(*) FROM states_v WHERE key = 'online'") == 1;
+    })) << daemon->stderr_text();
 
     EXPECT_EQ(
         rows(db(),
@@ -206,18 +217,18 @@ TEST_F(TuyaTest, GatewaySyncsReportsEveryDpAndStatusAndEveryInvalidUplinkGetsIts
                   kA + "|switch_state|true",
                   kA + "|valve_open_degree|57",
                   kA + "|valve_state|opened",
-                  kB + "|online|false",
               }));
     EXPECT_EQ(rows(db(),
                    "SELECT source, gateway, device, product_id, online FROM devices_v "
                    "ORDER BY device"),
-              (std::vector<std::string>{"tuya|gw-1|" + kA + "|pid-water-1|1",
-                                        "tuya|gw-1|" + kB + "|NULL|0"}));
+              (std::vector<std::string>{"tuya|gw-1|" + kA + "|pid-water-1|1"}));
     EXPECT_EQ(rows(db(),
                    "SELECT synced, vendor_code, ip, mac, name, location FROM "
                    "device_registry_v ORDER BY device"),
-              (std::vector<std::string>{"1|acme|192.0.2.7|00:11:22:33:44:55|Meter A|basement",
-                                        "0|NULL|NULL|NULL|NULL|NULL"}));
+              (std::vector<std::string>{"1|acme|192.0.2.7|00:11:22:33:44:55|Meter A|basement"}));
+    EXPECT_TRUE(daemon->wait_for_log(
+        "tuya: status entries ignored (cid not synced on that gateway): 1 (e.g. cid \"" + kB, 10s))
+        << daemon->stderr_text();
     // Every rejected uplink is kept with its reason (the early report, 7 bad reports, 1 bad sync).
     EXPECT_EQ(count(db(), "SELECT count(*) FROM rejected_v WHERE source = 'tuya'"), 9);
     EXPECT_EQ(count(db(),
@@ -230,17 +241,20 @@ TEST_F(TuyaTest, GatewaySyncsReportsEveryDpAndStatusAndEveryInvalidUplinkGetsIts
     EXPECT_NE(devices.out.find("tuya,gw-1," + kA + ",pid-water-1,true,"), std::string::npos)
         << devices.out;
 
-    // Nothing heard from B for longer than stale_after (3 s): stale, as a state event too.
+    // Nothing heard from A for longer than stale_after (3 s): stale, as a state event too.
     ASSERT_TRUE(eventually(
         [&] {
             return count(db(),
                          "SELECT count(*) FROM states_v WHERE key = 'stale' AND value = "
-                         "'true'") == 2;
+                         "'true'") == 1;
         },
         10s))
         << daemon->stderr_text();
     EXPECT_EQ(rows(db(), "SELECT device, stale FROM device_registry_v ORDER BY device"),
-              (std::vector<std::string>{kA + "|1", kB + "|1"}));
+              (std::vector<std::string>{kA + "|1"}));
+    EXPECT_TRUE(daemon->wait_for_log(
+        "tuya: 1 device(s) stale, nothing heard for more than 3 s: 1 on gw-1 (" + kA + ")", 10s))
+        << daemon->stderr_text();
 }
 
 TEST_F(TuyaTest, ValveCommandFromTheCliReachesTheGatewayAndItsAnswerComesBack) {
@@ -307,6 +321,120 @@ TEST_F(TuyaTest, ValveCommandFromTheCliReachesTheGatewayAndItsAnswerComesBack) {
     EXPECT_EQ(status.exit_code, 0) << status.err;
     EXPECT_NE(status.out.find("tuya"), std::string::npos);
     EXPECT_NE(status.out.find("running"), std::string::npos) << status.out;
+}
+
+// A cid belongs to the gateway that synced it: another gateway of the connector
+// can neither take it over nor write its meter while the owner is alive. Once the
+// owner has not mentioned it for stale_after, a sync from another gateway moves
+// it (the device was moved), with a `gateway` state event.
+TEST_F(TuyaTest, AnotherGatewayCannotTakeAnOwnedCidUntilItsOwnerLetsItGoStale) {
+    TuyaGateway gw2(broker.port(), "gw-2");
+    sync(kA, "sync-a");
+    gw->publish("properties/report", report(kA, "1", "100", "own-1"));
+    expect_response(gw->next("properties/report/response", 10s), "own-1", kA, "success", 0);
+
+    sync_refused(gw2, kA, "steal");
+    gw2.publish("properties/report", report(kA, "1", "999", "steal-1"));
+    expect_response(gw2.next("properties/report/response", 10s), "steal-1", kA, "device not exist",
+                    2003);
+    gw2.publish(
+        "devices/status",
+        fmt::format(
+            R"({{"t":1646092900,"request_id":"st-2","param":[{{"cid":"{}","status":false}}]}})",
+            kA));
+    ASSERT_TRUE(eventually([&] {
+        return count(db(), "SELECT count(*) FROM rejected_v WHERE source = 'tuya'") == 3;
+    })) << daemon->stderr_text();
+    EXPECT_EQ(rows(db(), "SELECT meter, value FROM readings_v"),
+              (std::vector<std::string>{kA + "|100.0"}));
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM revisions_v"), 0);
+    EXPECT_EQ(rows(db(), "SELECT gateway, device FROM devices_v"),
+              (std::vector<std::string>{"gw-1|" + kA}));
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM states_v WHERE key = 'online'"), 0);
+    const auto reasons = rows(db(), "SELECT reason FROM rejected_v ORDER BY rowid");
+    ASSERT_EQ(reasons.size(), 3u);
+    EXPECT_EQ(reasons[0].rfind(fmt::format("unauthorized: 400 tedge error: uplink specific error "
+                                           "message: cid \"{}\" is synced on gateway gw-1",
+                                           kA),
+                               0),
+              0u)
+        << reasons[0];
+    EXPECT_EQ(reasons[1].rfind("unknown_device: 2003 device not exist", 0), 0u) << reasons[1];
+    EXPECT_EQ(reasons[2].rfind("unknown_device: devices/status: none of the 1 cid", 0), 0u)
+        << reasons[2];
+
+    // gw-1 falls silent about it (the device is moved): after stale_after, gw-2 takes it.
+    ASSERT_TRUE(eventually(
+        [&] {
+            return count(db(),
+                         "SELECT count(*) FROM states_v WHERE key = 'stale' AND value = "
+                         "'true'") == 1;
+        },
+        10s))
+        << daemon->stderr_text();
+    sync(gw2, kA, "move");
+    gw2.publish("properties/report", report(kA, "1", "150", "moved-1", 1646096400));
+    expect_response(gw2.next("properties/report/response", 10s), "moved-1", kA, "success", 0);
+    gw->publish("properties/report", report(kA, "1", "1", "old-1", 1646096400));
+    expect_response(gw->next("properties/report/response", 10s), "old-1", kA, "device not exist",
+                    2003);
+    ASSERT_TRUE(eventually([&] { return count(db(), "SELECT count(*) FROM readings_v") == 2; }))
+        << daemon->stderr_text();
+    EXPECT_EQ(rows(db(), "SELECT meter, value FROM readings_v ORDER BY ts_start"),
+              (std::vector<std::string>{kA + "|100.0", kA + "|150.0"}));
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM revisions_v"), 0);
+    EXPECT_EQ(rows(db(), "SELECT meter, value FROM states_v WHERE key = 'gateway'"),
+              (std::vector<std::string>{kA + "|gw-2"}));
+    EXPECT_EQ(rows(db(), "SELECT gateway, synced FROM device_registry_v ORDER BY gateway"),
+              (std::vector<std::string>{"gw-1|0", "gw-2|1"}));
+    EXPECT_NE(daemon->stderr_text().find("moved from gateway gw-1 to gw-2"), std::string::npos)
+        << daemon->stderr_text();
+}
+
+// Times no meter can have measured are refused whatever they came in: the
+// report's t (1001) or a timestamp DP (1101); nothing is stored for them.
+TEST_F(TuyaTest, ImplausibleTimesAreAnsweredWithTheirCodeAndStoredAsRejected) {
+    sync(kA, "sync-a");
+    gw->publish("properties/report", report(kA, "1", "5", "epoch", 1));
+    expect_response(gw->next("properties/report/response", 10s), "epoch", kA,
+                    "request time is invalid", 1001);
+    gw->publish("properties/report", report(kA, "4", "true", "epoch-state", 1));
+    expect_response(gw->next("properties/report/response", 10s), "epoch-state", kA,
+                    "request time is invalid", 1001);
+    gw->publish("properties/report", report(kA, "5", "4200", "day-begin"));
+    expect_response(gw->next("properties/report/response", 10s), "day-begin", kA, "success", 0);
+    gw->publish("properties/report", report(kA, "7", R"("1")", "day-begin-time"));
+    expect_response(gw->next("properties/report/response", 10s), "day-begin-time", kA,
+                    "params range invalid", 1101);
+    gw->publish(
+        "devices/status",
+        fmt::format(R"({{"t":1,"request_id":"st-epoch","param":[{{"cid":"{}","status":true}}]}})",
+                    kA));
+    ASSERT_TRUE(eventually([&] {
+        return count(db(), "SELECT count(*) FROM rejected_v WHERE source = 'tuya'") == 4;
+    })) << daemon->stderr_text();
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM readings_v"), 0);
+    EXPECT_EQ(count(db(), "SELECT count(*) FROM states_v"), 0);
+    EXPECT_EQ(rows(db(), "SELECT reason FROM rejected_v ORDER BY rowid"),
+              (std::vector<std::string>{
+                  "out_of_range: 1001 request time is invalid: reading 0 (water.volume.index of "
+                  "meter " +
+                      kA +
+                      ") is at 1970-01-01T00:00:01.000Z, before 1990: seconds read as "
+                      "milliseconds, or a meter clock never set?",
+                  "out_of_range: 1001 request time is invalid: state event 0 (switch_state of "
+                  "meter " +
+                      kA +
+                      ") is at 1970-01-01T00:00:01.000Z, before 1990: seconds read as "
+                      "milliseconds, or a meter clock never set?",
+                  "out_of_range: 1101 params range invalid: reading 0 (water.volume.index of "
+                  "meter " +
+                      kA +
+                      ") is at 1970-01-01T00:00:01.000Z, before 1990: seconds read as "
+                      "milliseconds, or a meter clock never set?",
+                  "out_of_range: devices/status: t is at 1970-01-01T00:00:01.000Z, before 1990: "
+                  "seconds read as milliseconds, or a meter clock never set?",
+              }));
 }
 
 TEST(TuyaCli, PasswordHelperAndNoDaemon) {

@@ -80,35 +80,53 @@ DecodeResult one_reading(TimeMs start, TimeMs end) {
     return r;
 }
 
-TEST(CheckReadingTimes, RejectsWhatNoMeterCanHaveMeasured) {
+TEST(CheckTimes, RejectsWhatNoMeterCanHaveMeasured) {
     const TimeMs received = 1796256000000;  // 2026-12-03T00:00:00Z
     const TimeMs day = 86400000;
-    auto ok = one_reading(631152000000, 631152000000 + 900000);  // 1990-01-01: the first day kept
-    check_reading_times(ok, received);
-    EXPECT_TRUE(ok.ok());
-    auto ends_tomorrow = one_reading(received, received + day);  // a day ending a day ahead
-    check_reading_times(ends_tomorrow, received);
-    EXPECT_TRUE(ends_tomorrow.ok());
+    // 1990-01-01: the first day kept.
+    EXPECT_FALSE(check_times(one_reading(631152000000, 631152000000 + 900000), received));
+    // A day ending a day ahead; the running total of a month that has just begun.
+    EXPECT_FALSE(check_times(one_reading(received, received + day), received));
+    EXPECT_FALSE(check_times(one_reading(received - 3600000, received + 31 * day), received));
 
-    auto seconds = one_reading(1646092800, 1646093700);  // seconds given as milliseconds
-    check_reading_times(seconds, received);
-    ASSERT_FALSE(seconds.ok());
-    EXPECT_EQ(seconds.reject->code, RejectCode::out_of_range);
-    EXPECT_NE(seconds.reject->detail.find("starts at 1970-01-20T01:14:52.800Z, before 1990"),
-              std::string::npos)
-        << seconds.reject->detail;
-    EXPECT_TRUE(seconds.readings.empty());
+    const auto seconds = check_times(one_reading(1646092800, 1646093700), received);
+    ASSERT_TRUE(seconds);  // seconds given as milliseconds
+    EXPECT_EQ(seconds->code, RejectCode::out_of_range);
+    EXPECT_EQ(seconds->detail,
+              "reading 0 (electricity.energy.consumption of meter m1) starts at "
+              "1970-01-20T01:14:52.800Z, before 1990: seconds read as milliseconds, or a meter "
+              "clock never set?");
 
-    auto future = one_reading(received, received + day + 1);
-    check_reading_times(future, received);
-    ASSERT_FALSE(future.ok());
-    EXPECT_NE(future.reject->detail.find("more than a day after it was received"),
-              std::string::npos);
+    const auto future = check_times(one_reading(received + day + 1, received + day + 2), received);
+    ASSERT_TRUE(future);
+    EXPECT_EQ(future->detail,
+              "reading 0 (electricity.energy.consumption of meter m1) starts at "
+              "2026-12-04T00:00:00.001Z, more than a day after it was received "
+              "(2026-12-03T00:00:00.000Z)");
+    const auto endless = check_times(one_reading(received, received + 32 * day + 1), received);
+    ASSERT_TRUE(endless);
+    EXPECT_EQ(endless->detail,
+              "reading 0 (electricity.energy.consumption of meter m1) ends at "
+              "2027-01-04T00:00:00.001Z, more than 32 days after it was received "
+              "(2026-12-03T00:00:00.000Z): no interval runs past the current month");
 
-    // A rejection from the decoder stays as it is.
-    auto rejected = DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
-    check_reading_times(rejected, received);
-    EXPECT_EQ(rejected.reject->detail, "not valid JSON");
+    // State events follow the same rule.
+    DecodeResult states;
+    states.states = {StateEvent{"w7", "valve_state", "open", received},
+                     StateEvent{"w7", "valve_state", "open", 31536000000}};
+    const auto state = check_times(states, received);
+    ASSERT_TRUE(state);
+    EXPECT_EQ(state->detail,
+              "state event 1 (valve_state of meter w7) is at 1971-01-01T00:00:00.000Z, before "
+              "1990: seconds read as milliseconds, or a meter clock never set?");
+    states.states[1].ts = received + day + 1;
+    ASSERT_TRUE(check_times(states, received));
+    states.states[1].ts = received + day;
+    EXPECT_FALSE(check_times(states, received));
+
+    // A rejection from the decoder is not looked at again.
+    EXPECT_FALSE(
+        check_times(DecodeResult::rejected(RejectCode::malformed, "not valid JSON"), received));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <string>
 #include <vector>
 
@@ -93,12 +95,23 @@ TEST_F(StoreTest, ViewsHaveTheContractColumns) {
 }
 
 TEST_F(StoreTest, ViewTimestampsMatchTheCliFormatterIncludingBeforeEpochAndMillis) {
+    // apply() refuses most of these times (check_times); the views format whatever a
+    // table holds, so the rows go in directly.
     std::vector<TimeMs> times{0, -1, -1500, kT0 + 7, 4102444799999, 951782400000};
-    std::vector<Reading> rs;
-    for (std::size_t i = 0; i < times.size(); ++i)
-        rs.push_back(Reading{"m" + std::to_string(i), "water.volume.index", "m3", Kind::cumulative,
-                             times[i], times[i], 1});
-    store.apply(Batch{message("tuya", rs)});
+    store.db().exec(
+        "INSERT INTO messages (received_at, source, topic, payload_size) VALUES (1, 'tuya', 't', "
+        "0)");
+    for (std::size_t i = 0; i < times.size(); ++i) {
+        store.db().exec(fmt::format("INSERT INTO series (source, meter, quantity, unit, kind) "
+                                    "VALUES ('tuya', 'm{}', 'water.volume.index', 'm3', "
+                                    "'cumulative')",
+                                    i)
+                            .c_str());
+        store.db().exec(fmt::format("INSERT INTO readings (ts_start, series_id, ts_end, value, "
+                                    "received_at, message_id) VALUES ({0}, {1}, {0}, 1, 1, 1)",
+                                    times[i], sqlite3_last_insert_rowid(store.db().get()))
+                            .c_str());
+    }
     for (std::size_t i = 0; i < times.size(); ++i) {
         auto r = rows("SELECT ts_start, ts_end FROM readings_v WHERE meter = 'm" +
                       std::to_string(i) + "'");
@@ -226,6 +239,51 @@ TEST_F(StoreTest, NonFiniteValueIsRejectedNotStored) {
     EXPECT_EQ(count("SELECT count(*) FROM readings"), 0);
 }
 
+// Whatever path a message took (a decoder, the Tuya platform, the spool, Enedis), the
+// store refuses times no meter can have measured: readings and state events alike.
+TEST_F(StoreTest, ImplausibleReadingAndStateTimesAreRejectedWhateverThePath) {
+    const TimeMs received = kT0 + 1;
+    Envelope t1 = message("tuya", {Reading{"cid", "water.volume.index", "m3", Kind::cumulative,
+                                           1000, 1000, 5}});  // a report with t = 1 (seconds)
+    Envelope s1971 = message("import", {});
+    s1971.result.states = {StateEvent{"w7", "valve_state", "open", 31536000000}};  // 1971-01-01
+    Envelope s9999 = message("import", {});
+    s9999.result.states = {StateEvent{"w7", "valve_state", "open", 253402214400000}};  // 9999-12-31
+    Envelope fine = message("import", {});
+    fine.result.states = {StateEvent{"w7", "valve_state", "closed", received + 86400000}};
+    // The daemon's own records are not received messages: stamped by its clock, kept.
+    Envelope own;
+    own.record_only = true;
+    own.raw.source = "tuya";
+    own.raw.received_at = received;
+    own.result.states = {StateEvent{"cid", "stale", "true", received}};
+
+    const auto st = store.apply(Batch{t1, s1971, s9999, fine, own});
+    EXPECT_EQ(st.rejected, 3u);
+    EXPECT_EQ(st.readings, 0u);
+    EXPECT_EQ(st.states, 2u);
+    EXPECT_EQ(count("SELECT count(*) FROM readings"), 0);
+    EXPECT_EQ(rows("SELECT meter, key, value FROM states_v ORDER BY key"),
+              (std::vector<std::vector<std::string>>{{"cid", "stale", "true"},
+                                                     {"w7", "valve_state", "closed"}}));
+    EXPECT_EQ(
+        rows("SELECT source, reason FROM rejected_v ORDER BY rowid"),
+        (std::vector<std::vector<std::string>>{
+            {"tuya",
+             "out_of_range: reading 0 (water.volume.index of meter cid) is at "
+             "1970-01-01T00:00:01.000Z, before 1990: seconds read as milliseconds, or a meter "
+             "clock never set?"},
+            {"import",
+             "out_of_range: state event 0 (valve_state of meter w7) is at "
+             "1971-01-01T00:00:00.000Z, before 1990: seconds read as milliseconds, or a meter "
+             "clock never set?"},
+            {"import",
+             "out_of_range: state event 0 (valve_state of meter w7) is at "
+             "9999-12-31T00:00:00.000Z, more than a day after it was received "
+             "(2022-03-01T00:00:00.001Z)"},
+        }));
+}
+
 TEST_F(StoreTest, StateEventsDedupAndUpdate) {
     Envelope e = message("tuya", {});
     e.result.states = {StateEvent{"cid1", "valve_state", "open", kT0}};
@@ -316,7 +374,7 @@ TEST(StoreBuffers, TheSortBufferOfALargeBatchIsReleasedAfterIt) {
     auto s = Store::open(d / "b.db", o);
     std::vector<Reading> day;
     for (int i = 0; i < 1000; ++i) day.push_back(energy("m", kT0 + i * k15m, i));
-    EXPECT_EQ(s.apply(Batch{message("v", std::move(day))}).readings, 1000u);
+    EXPECT_EQ(s.apply(Batch{message("v", std::move(day), kT0 + 1000 * k15m)}).readings, 1000u);
     EXPECT_LE(s.rows_capacity(), 100u);
     // A batch within the limit keeps its buffer for the next one.
     std::vector<Reading> small;
@@ -324,6 +382,35 @@ TEST(StoreBuffers, TheSortBufferOfALargeBatchIsReleasedAfterIt) {
     EXPECT_EQ(s.apply(Batch{message("v", std::move(small))}).readings, 60u);
     EXPECT_GE(s.rows_capacity(), 60u);
     EXPECT_LE(s.rows_capacity(), 100u);
+}
+
+// Meter ids come from the wire: the series cache must not grow with them. Past
+// its size it is emptied and refills from the series table, with the same results.
+TEST(StoreSeriesCache, IsBoundedAndRefillsFromTheTable) {
+    test::TempDir d;
+    StoreOptions o;
+    o.series_cache_entries = 4;
+    auto s = Store::open(d / "c.db", o);
+    for (int round = 0; round < 2; ++round)
+        for (int i = 0; i < 10; ++i) {
+            const auto st = s.apply(Batch{message("v", {energy(fmt::format("m{}", i), kT0, i)})});
+            EXPECT_EQ(round == 0 ? st.readings : st.duplicates, 1u) << round << " " << i;
+            EXPECT_LE(s.series_cached(), 4u);
+        }
+    // A batch of many new series, then one message of two: bounded between messages.
+    Batch many;
+    for (int i = 0; i < 100; ++i)
+        many.push_back(message("w", {energy(fmt::format("n{}", i), kT0, 1)}));
+    EXPECT_EQ(s.apply(many).readings, 100u);
+    EXPECT_LE(s.series_cached(), 4u);
+    EXPECT_EQ(s.db().scalar_int("SELECT count(*) FROM series"), 110);
+    // What a refilled entry says about its series still holds: unit conflicts, revisions.
+    const auto conflict =
+        s.apply(Batch{message("v", {Reading{"m3", "electricity.energy.consumption", "kWh",
+                                            Kind::interval, kT0 + k15m, kT0 + 2 * k15m, 1}})});
+    EXPECT_EQ(conflict.rejected, 1u);
+    EXPECT_EQ(s.apply(Batch{message("v", {energy("m7", kT0, 70)})}).revisions, 1u);
+    EXPECT_EQ(s.db().scalar_int("SELECT count(*) FROM series"), 110);
 }
 
 TEST_F(StoreTest, InterleavedSeriesEachGetTheirOwnRows) {
@@ -457,6 +544,19 @@ TEST_F(StoreTest, DeviceRegistryUpsertsKeepWhatAnUpdateDoesNotCarry) {
     EXPECT_FALSE(again.at(0).ip.has_value());
     EXPECT_EQ(again.at(0).first_seen, kT0);
     EXPECT_EQ(again.at(0).online, true);
+
+    // The device moved to another gateway: this registration is released, the row kept.
+    DeviceUpdate released;
+    released.gateway = sync.gateway;
+    released.device = sync.device;
+    released.seen = kT0 + 60000;
+    released.released = true;
+    store.apply(std::vector<Envelope>{with_device(released, kT0 + 300000)});
+    const auto gone = load_devices(store.db());
+    ASSERT_EQ(gone.size(), 1u);
+    EXPECT_FALSE(gone[0].synced_at.has_value());
+    EXPECT_EQ(gone[0].last_seen, kT0 + 120000);
+    EXPECT_EQ(gone[0].product_id, "pid-2");
 }
 
 TEST_F(StoreTest, CommandRecordsFollowACommandsLife) {

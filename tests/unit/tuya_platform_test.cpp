@@ -9,6 +9,10 @@
 #include <optional>
 #include <vector>
 
+#include "connectors/registry.h"
+#include "connectors/tuya_type.h"
+#include "daemon/config.h"
+
 namespace mb {
 namespace {
 
@@ -30,6 +34,13 @@ class RecordingOutbox final : public MqttOutbox {
     bool connected() const override { return up; }
     std::vector<Published> sent;
     bool up = true;
+};
+
+struct Captured {
+    std::optional<DeviceCommandResult> result;
+    CommandDone done() {
+        return [this](DeviceCommandResult r) { result = std::move(r); };
+    }
 };
 
 std::string report(const std::string& cid, int dp, const std::string& value_json, long t_s,
@@ -208,25 +219,235 @@ TEST_F(TuyaPlatformTest, VolumeScaleAndTimeZoneApply) {
     EXPECT_EQ(r.ts_end, 1646262000000);
 }
 
-TEST_F(TuyaPlatformTest, StatusChangesAreStateEventsOnce) {
+TEST_F(TuyaPlatformTest, StatusChangesAreStateEventsOnceAndUnsyncedCidsCreateNothing) {
     synced();
     const std::string st =
         R"({"t":1646092800,"request_id":"x","param":[{"cid":"92dda538fc2e636fd4b0c37f980a","status":true},{"cid":"other","status":false}]})";
     auto env = deliver("devices/status", st);
     ASSERT_TRUE(env.result.ok());
-    ASSERT_EQ(env.result.states.size(), 2u);
+    ASSERT_EQ(env.result.states.size(), 1u);
     EXPECT_EQ(env.result.states[0], (StateEvent{kCid, "online", "true", kNow}));
-    EXPECT_EQ(env.result.states[1], (StateEvent{"other", "online", "false", kNow}));
-    ASSERT_EQ(env.devices.size(), 2u);
+    ASSERT_EQ(env.devices.size(), 1u);  // "other" was never synced: no row, no state
+    EXPECT_EQ(env.devices[0].device, kCid);
     EXPECT_EQ(env.devices[0].online, true);
-    EXPECT_FALSE(env.devices[1].synced);
     EXPECT_TRUE(out.sent.empty());  // the document has no status response
     env = deliver("devices/status", st, kNow + 60000);
     EXPECT_TRUE(env.result.states.empty());
-    EXPECT_EQ(env.devices.size(), 2u);
+    EXPECT_EQ(env.devices.size(), 1u);
     // A status does not sync: "other" is still unknown to reports.
     env = deliver("properties/report", report("other", 1, "1", 1646092800));
     EXPECT_EQ(env.result.reject->code, RejectCode::unknown_device);
+
+    // A status naming no synced device at all is rejected with its reason.
+    env = deliver("devices/status",
+                  R"({"t":1646092800,"request_id":"y","param":[{"cid":"x1","status":true},)"
+                  R"({"cid":"x2","status":true}]})");
+    ASSERT_FALSE(env.result.ok());
+    EXPECT_EQ(env.result.reject->code, RejectCode::unknown_device);
+    EXPECT_EQ(env.result.reject->detail,
+              "devices/status: none of the 2 cid(s) is synced on gateway gw-1 (the first: "
+              "\"x1\"); devices/sync first");
+    EXPECT_TRUE(env.devices.empty());
+    EXPECT_TRUE(env.result.states.empty());
+}
+
+// 40 status messages of 5,000 invented cids each: no registry row, no state, no
+// stale line, whatever the ids.
+TEST_F(TuyaPlatformTest, InventedCidsInStatusMessagesLeaveNoTrace) {
+    synced();
+    for (int m = 0; m < 40; ++m) {
+        std::string st = R"({"t":1646092800,"request_id":"f","param":[)";
+        for (int i = 0; i < 5000; ++i)
+            st += fmt::format(R"({}{{"cid":"fake-{}-{}","status":true}})", i ? "," : "", m, i);
+        st += "]}";
+        const auto env = deliver("devices/status", st);
+        ASSERT_FALSE(env.result.ok());
+        EXPECT_TRUE(env.devices.empty());
+        EXPECT_TRUE(env.result.states.empty());
+    }
+    Batch staged;
+    platform->on_tick(kNow + 181000, staged, out);
+    ASSERT_EQ(staged.size(), 1u);  // only the synced device goes stale
+    EXPECT_EQ(staged[0].result.states.size(), 1u);
+}
+
+// A cid is one gateway's: another gateway of the connector cannot sync it, report
+// for it or command it while its owner is alive.
+TEST_F(TuyaPlatformTest, ACidSyncedOnOneGatewayIsRefusedToAnotherWhileItsOwnerIsAlive) {
+    synced();
+    auto env = deliver("devices/sync", sync_msg(kCid, "steal"), kNow + 1000, "gw-2");
+    ASSERT_FALSE(env.result.ok());
+    EXPECT_EQ(env.result.reject->code, RejectCode::unauthorized);
+    EXPECT_EQ(env.result.reject->detail,
+              "400 tedge error: uplink specific error message: cid "
+              "\"92dda538fc2e636fd4b0c37f980a\" is synced on gateway gw-1, which mentioned it 1 "
+              "s ago; it can move to gateway gw-2 once gw-1 has not mentioned it for stale_after "
+              "(180 s)");
+    EXPECT_TRUE(env.devices.empty());
+    ASSERT_EQ(out.sent.size(), 1u);
+    EXPECT_EQ(out.sent[0].topic, "gateway_id/gw-2/devices/sync/response");
+    EXPECT_EQ(
+        out.sent[0].payload,
+        R"({"t":1646092801,"request_id":"steal","param":{"cid":"92dda538fc2e636fd4b0c37f980a","msg":"tedge error: uplink specific error message","code":400}})");
+
+    env = deliver("properties/report", report(kCid, 1, "999", 1646092800), kNow + 2000, "gw-2");
+    ASSERT_FALSE(env.result.ok());
+    EXPECT_EQ(env.result.reject->code, RejectCode::unknown_device);
+    EXPECT_NE(env.result.reject->detail.find("is synced on gateway gw-1, not on gw-2"),
+              std::string::npos);
+    EXPECT_TRUE(env.result.readings.empty());
+    EXPECT_TRUE(env.devices.empty());
+
+    Captured c;
+    platform->submit_command(DeviceCommand{"gw-2", kCid, "switch_state", "true", {}}, c.done());
+    Batch staged;
+    platform->on_tick(kNow + 2000, staged, out);
+    ASSERT_TRUE(c.result.has_value());
+    EXPECT_EQ(c.result->code, 2003);
+
+    // The owner speaks on: still its device, still refused elsewhere.
+    env = deliver("properties/report", report(kCid, 1, "5", 1646092900), kNow + 100000);
+    ASSERT_TRUE(env.result.ok());
+    env = deliver("devices/sync", sync_msg(kCid, "steal-2"), kNow + 200000, "gw-2");
+    EXPECT_EQ(env.result.reject->code, RejectCode::unauthorized);
+}
+
+// A device moved to another gateway: once the old one has not mentioned it for
+// stale_after, the new gateway's sync takes it over, with a `gateway` state event.
+TEST_F(TuyaPlatformTest, ACidMovesToAnotherGatewayOnceItsOwnerHasLetItGoStale) {
+    synced();
+    deliver("properties/report", report(kCid, 5, "4200", 1646092800));  // a pending half
+    const TimeMs later = kNow + 181000;
+    out.sent.clear();
+    auto env = deliver("devices/sync", sync_msg(kCid, "move"), later, "gw-2");
+    ASSERT_TRUE(env.result.ok()) << env.result.reject->reason();
+    ASSERT_EQ(out.sent.size(), 1u);
+    EXPECT_NE(out.sent[0].payload.find(R"("msg":"success","code":0)"), std::string::npos);
+    ASSERT_EQ(env.devices.size(), 2u);
+    EXPECT_EQ(env.devices[0].gateway, kGw);
+    EXPECT_TRUE(env.devices[0].released);
+    EXPECT_EQ(env.devices[0].seen, kNow);  // the old registration's last_seen is not moved
+    EXPECT_EQ(env.devices[1].gateway, "gw-2");
+    EXPECT_TRUE(env.devices[1].synced);
+    EXPECT_FALSE(env.devices[1].released);
+    ASSERT_EQ(env.result.states.size(), 1u);
+    EXPECT_EQ(env.result.states[0], (StateEvent{kCid, "gateway", "gw-2", later}));
+
+    env = deliver("properties/report", report(kCid, 1, "1", 1646093000), later, kGw);
+    EXPECT_EQ(env.result.reject->code, RejectCode::unknown_device);
+    // Nothing of the old registration carries over: the DP 5 half is gone.
+    env =
+        deliver("properties/report", report(kCid, 7, R"("1646092860")", 1646092805), later, "gw-2");
+    ASSERT_TRUE(env.result.ok());
+    EXPECT_TRUE(env.result.readings.empty());
+    // And the old gateway, now the newcomer, is refused in turn.
+    env = deliver("devices/sync", sync_msg(kCid, "back"), later + 1000, kGw);
+    EXPECT_EQ(env.result.reject->code, RejectCode::unauthorized);
+}
+
+TEST_F(TuyaPlatformTest, AGatewaySyncsAtMostMaxDevices) {
+    options.max_devices = 2;
+    make({});
+    synced("a");
+    synced("b");
+    auto env = deliver("devices/sync", sync_msg("c", "s-c"));
+    ASSERT_FALSE(env.result.ok());
+    EXPECT_EQ(env.result.reject->code, RejectCode::out_of_range);
+    EXPECT_EQ(env.result.reject->detail,
+              "400 tedge error: uplink specific error message: gateway gw-1 has 2 synced devices, "
+              "max_devices is 2: cid \"c\" is not registered");
+    EXPECT_TRUE(env.devices.empty());
+    ASSERT_EQ(out.sent.size(), 1u);
+    EXPECT_NE(out.sent[0].payload.find(R"("code":400)"), std::string::npos);
+    // Per gateway; and a device already synced may sync again.
+    out.sent.clear();
+    synced("b");
+    env = deliver("devices/sync", sync_msg("c", "s-c2"), kNow, "gw-2");
+    EXPECT_TRUE(env.result.ok());
+    env = deliver("properties/report", report("c", 1, "1", 1646092800));
+    EXPECT_EQ(env.result.reject->code, RejectCode::unknown_device);
+
+    // The limit holds across a restart, from the registry rows.
+    make({TuyaKnownDevice{kGw, "a", true, true, kNow, "", kNow},
+          TuyaKnownDevice{kGw, "b", true, true, kNow, "", kNow},
+          TuyaKnownDevice{kGw, "u", false, true, kNow, "", kNow}});
+    env = deliver("devices/sync", sync_msg("c", "s-c3"));
+    EXPECT_EQ(env.result.reject->code, RejectCode::out_of_range);
+}
+
+TEST_F(TuyaPlatformTest, RegistryRowsLoadOneGatewayPerCidAndNoUnsyncedOnes) {
+    // An older version let gw-2 sync gw-1's device, and recorded a status-only cid.
+    make({TuyaKnownDevice{"gw-2", kCid, true, true, kNow, "", kNow + 5000},
+          TuyaKnownDevice{kGw, kCid, true, true, kNow, "", kNow},
+          TuyaKnownDevice{kGw, "status-only", false, true, kNow, "", kNow}});
+    auto env = deliver("properties/report", report(kCid, 1, "7", 1646092800), kNow + 1000);
+    EXPECT_TRUE(env.result.ok());  // gw-1's: seen first
+    env = deliver("properties/report", report(kCid, 1, "999", 1646092800), kNow + 1000, "gw-2");
+    EXPECT_EQ(env.result.reject->code, RejectCode::unknown_device);
+    env = deliver(
+        "devices/status",
+        R"({"t":1646092800,"request_id":"x","param":[{"cid":"status-only","status":true}]})");
+    EXPECT_EQ(env.result.reject->code, RejectCode::unknown_device);
+    Batch staged;
+    platform->on_tick(kNow + 400000, staged, out);
+    ASSERT_EQ(staged.size(), 1u);
+    ASSERT_EQ(staged[0].result.states.size(), 1u);  // one device, not three
+    EXPECT_EQ(staged[0].result.states[0].meter, kCid);
+}
+
+// Times the store would refuse (check_times) are answered here, so that the gateway
+// is told: the report's t → 1001, a timestamp DP → 1101.
+TEST_F(TuyaPlatformTest, ImplausibleTimesAreAnsweredAndRejectedWithoutTouchingThePairing) {
+    synced();
+    auto env = deliver("properties/report", report(kCid, 1, "5", 1, "t1"));
+    ASSERT_FALSE(env.result.ok());
+    EXPECT_EQ(env.result.reject->code, RejectCode::out_of_range);
+    EXPECT_EQ(env.result.reject->detail,
+              "1001 request time is invalid: reading 0 (water.volume.index of meter "
+              "92dda538fc2e636fd4b0c37f980a) is at 1970-01-01T00:00:01.000Z, before 1990: seconds "
+              "read as milliseconds, or a meter clock never set?");
+    EXPECT_TRUE(env.result.readings.empty());
+    ASSERT_EQ(out.sent.size(), 1u);
+    EXPECT_EQ(
+        out.sent[0].payload,
+        R"({"t":1646092800,"request_id":"t1","param":{"cid":"92dda538fc2e636fd4b0c37f980a","msg":"request time is invalid","code":1001}})");
+    ASSERT_EQ(env.devices.size(), 1u);  // the device is alive all the same
+
+    // A report dated two days ahead of its receipt, and one whose DP only pends.
+    env = deliver("properties/report", report(kCid, 4, "true", 1646092800 + 2 * 86400));
+    EXPECT_EQ(env.result.reject->code, RejectCode::out_of_range);
+    EXPECT_EQ(env.result.reject->detail.substr(0, 28), "1001 request time is invalid");
+    env = deliver("properties/report", report(kCid, 5, "4200", 1));
+    EXPECT_EQ(env.result.reject->detail.substr(0, 62),
+              "1001 request time is invalid: t is at 1970-01-01T00:00:01.000Z");
+
+    out.sent.clear();
+    env = deliver("properties/report", report(kCid, 5, "4200", 1646092800));
+    ASSERT_TRUE(env.result.ok());
+    env = deliver("properties/report", report(kCid, 7, R"("1")", 1646092801, "dp7"));
+    ASSERT_FALSE(env.result.ok());
+    EXPECT_EQ(env.result.reject->code, RejectCode::out_of_range);
+    EXPECT_EQ(env.result.reject->detail.substr(0, 26), "1101 params range invalid:");
+    EXPECT_NE(out.sent.back().payload.find(R"("msg":"params range invalid","code":1101)"),
+              std::string::npos);
+    EXPECT_FALSE(env.devices.at(0).protocol_state.has_value());
+    // The pending DP 5 half is still there for the right time.
+    env = deliver("properties/report", report(kCid, 7, R"("1646092860")", 1646092802));
+    ASSERT_TRUE(env.result.ok());
+    ASSERT_EQ(env.result.readings.size(), 1u);
+    EXPECT_EQ(env.result.readings[0].value, 4200);
+
+    // A status with such a t changes nothing.
+    env = deliver(
+        "devices/status",
+        R"({"t":1,"request_id":"x","param":[{"cid":"92dda538fc2e636fd4b0c37f980a","status":true}]})");
+    ASSERT_FALSE(env.result.ok());
+    EXPECT_EQ(env.result.reject->code, RejectCode::out_of_range);
+    EXPECT_TRUE(env.devices.empty());
+    env = deliver(
+        "devices/status",
+        R"({"t":1646092800,"request_id":"x","param":[{"cid":"92dda538fc2e636fd4b0c37f980a","status":true}]})");
+    ASSERT_EQ(env.result.states.size(), 1u);  // the change is still a change
 }
 
 TEST_F(TuyaPlatformTest, ASilentDeviceTurnsStaleAndBack) {
@@ -248,13 +469,6 @@ TEST_F(TuyaPlatformTest, ASilentDeviceTurnsStaleAndBack) {
     EXPECT_EQ(env.result.states[0].key, "switch_state");
     EXPECT_EQ(env.result.states[1], (StateEvent{kCid, "stale", "false", kNow + 210000}));
 }
-
-struct Captured {
-    std::optional<DeviceCommandResult> result;
-    CommandDone done() {
-        return [this](DeviceCommandResult r) { result = std::move(r); };
-    }
-};
 
 TEST_F(TuyaPlatformTest, ACommandIsSentRecordedAndMatchedToItsAnswer) {
     synced();
@@ -415,6 +629,34 @@ TEST_F(TuyaPlatformTest, UnknownGatewayInTheTopicIsRejectedUnanswered) {
     ASSERT_FALSE(env.result.ok());
     EXPECT_EQ(env.result.reject->code, RejectCode::bad_topic);
     EXPECT_TRUE(out.sent.empty());
+}
+
+TEST(TuyaConfig, MaxDevicesIsValidated) {
+    ConnectorRegistry registry;
+    register_tuya(registry);
+    const auto load = [&](const std::string& extra) {
+        return load_config_text(
+            "[storage]\npath = \"/var/lib/mb/mb.db\"\n[brokers.local]\nhost = \"127.0.0.1\"\n"
+            "[[connectors]]\nname = \"tuya\"\ntype = \"tuya\"\nbroker = \"local\"\n"
+            "gateways = [\"gw-1\"]\n" +
+                extra,
+            "/etc/mb/test.toml", registry);
+    };
+    const auto options = [](const LoadResult& r) {
+        return dynamic_cast<const TuyaOptions&>(*r.config->connectors.at(0).options);
+    };
+    auto r = load("");
+    ASSERT_TRUE(r.errors.empty());
+    EXPECT_EQ(options(r).max_devices, 1000u);
+    r = load("max_devices = 20\n");
+    ASSERT_TRUE(r.errors.empty());
+    EXPECT_EQ(options(r).max_devices, 20u);
+    for (const char* bad :
+         {"max_devices = 0\n", "max_devices = 100001\n", "max_devices = \"x\"\n"}) {
+        r = load(bad);
+        ASSERT_EQ(r.errors.size(), 1u) << bad;
+        EXPECT_EQ(r.errors[0].key, "connectors[0].max_devices") << bad;
+    }
 }
 
 }  // namespace

@@ -12,11 +12,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Envelope reading_message(const std::string& meter, TimeMs ts, double v = 1) {
+constexpr TimeMs kT0 = 1646092800000;  // 2022-03-01T00:00:00Z
+
+// A reading `offset` ms after kT0, received at kT0 (the store refuses implausible times).
+Envelope reading_message(const std::string& meter, TimeMs offset, double v = 1) {
     Envelope e;
-    e.raw = RawMessage{"src", "topic", "{}", {}, 1};
-    e.result.readings.push_back(
-        Reading{meter, "water.volume.index", "m3", Kind::cumulative, ts, ts, v});
+    e.raw = RawMessage{"src", "topic", "{}", {}, kT0};
+    e.result.readings.push_back(Reading{meter, "water.volume.index", "m3", Kind::cumulative,
+                                        kT0 + offset, kT0 + offset, v});
     return e;
 }
 
