@@ -14,8 +14,8 @@
 
 #include "storage/query.h"
 #include "tests/integration/process.h"
-#include "tests/integration/xmpp_stand_in.h"
 #include "tests/integration/view_rows.h"
+#include "tests/integration/xmpp_stand_in.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
