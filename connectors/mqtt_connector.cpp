@@ -177,9 +177,10 @@ void MqttConnector::run() {
             first = false;
         }
         const auto wait = next_backoff();
+        // The state keeps the reason: a connector that can never come back says why.
         set_state(ConnectorState::reconnecting,
-                  fmt::format("reconnecting to {}:{} in {} ms", broker_.host, broker_.port,
-                              wait.count()));
+                  fmt::format("reconnecting to {}:{} in {} ms{}{}", broker_.host, broker_.port,
+                              wait.count(), last_error_.empty() ? "" : " after: ", last_error_));
         spdlog::info("{}: reconnecting to {}:{} in {} ms", config_.name, broker_.host, broker_.port,
                      wait.count());
         const auto until = steady_clock::now() + wait;
@@ -199,16 +200,22 @@ void MqttConnector::run() {
 bool MqttConnector::connect() {
     connected_ = false;
     session_lost_ = false;
+    lib_error_.clear();
     const int rc = mosquitto_connect(mosq_.get(), broker_.host.c_str(), broker_.port,
                                      static_cast<int>(broker_.keepalive.count()));
     if (rc != MOSQ_ERR_SUCCESS) {
-        const auto why = mosquitto_error_text(rc);
         spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host, broker_.port,
-                     why);
-        set_state(ConnectorState::reconnecting, "connect failed: " + why);
+                     failed(mosquitto_error_text(rc)));
         return false;
     }
     return true;
+}
+
+const std::string& MqttConnector::failed(const std::string& why) {
+    // The library's own last error says more (a TLS verification failure, say).
+    last_error_ = lib_error_.empty() ? why : fmt::format("{} ({})", why, lib_error_);
+    lib_error_.clear();
+    return last_error_;
 }
 
 bool MqttConnector::staging_full() const {
@@ -271,10 +278,11 @@ void MqttConnector::session() {
         // Before CONNACK this is a failed connect (TLS verification happens here too).
         if (!connected_)
             spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host,
-                         broker_.port, mosquitto_error_text(rc));
+                         broker_.port, failed(mosquitto_error_text(rc)));
         else if (!stop_requested_)
-            spdlog::warn("{}: connection to {}:{} lost ({}: {})", config_.name, broker_.host,
-                         broker_.port, where, mosquitto_error_text(rc));
+            spdlog::warn("{}: connection to {}:{} lost ({})", config_.name, broker_.host,
+                         broker_.port,
+                         failed(fmt::format("{}: {}", where, mosquitto_error_text(rc))));
         // Keep what was read: committing it loses nothing, the broker redelivers the
         // unacknowledged.
         commit_staged();
@@ -351,12 +359,14 @@ void MqttConnector::on_connect(int rc, int flags) {
             broker_.protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
         spdlog::error("{}: broker {}:{} refused the connection: {}", config_.name, broker_.host,
                       broker_.port, why);
-        set_state(ConnectorState::reconnecting, "refused: " + why);
+        last_error_ = "refused: " + why;
+        set_state(ConnectorState::reconnecting, last_error_);
         session_lost_ = true;
         return;
     }
     connected_ = true;
     failures_ = 0;
+    last_error_.clear();
     const bool session_present = (flags & 1) != 0;
     spdlog::info("{}: connected to {}:{} as {} (session {})", config_.name, broker_.host,
                  broker_.port, config_.client_id, session_present ? "resumed" : "new");
@@ -438,10 +448,13 @@ void MqttConnector::on_subscribe_cb(mosquitto*, void* self, int, int qos_count, 
 
 void MqttConnector::on_log_cb(mosquitto*, void* self, int level, const char* text) {
     auto* c = static_cast<MqttConnector*>(self);
-    if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
-        spdlog::debug("{}: libmosquitto: {}", c->config_.name, text);
-    else
-        spdlog::trace("{}: libmosquitto: {}", c->config_.name, text);
+    const bool error = (level & MOSQ_LOG_ERR) != 0;
+    const auto as =
+        (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) ? spdlog::level::debug : spdlog::level::trace;
+    if (!error && !spdlog::should_log(as)) return;  // every packet comes through here
+    std::string line(text ? text : "");
+    if (error) c->lib_error_ = line;
+    if (spdlog::should_log(as)) spdlog::log(as, "{}: libmosquitto: {}", c->config_.name, line);
 }
 
 }  // namespace mb

@@ -23,7 +23,8 @@
 // broker queues messages while the daemon is away; subscriptions are sent
 // again only when the broker reports no session. Never unsubscribes.
 // Reconnects: exponential backoff (1 s doubling to 60 s) with ±20 % jitter,
-// each one logged and counted.
+// each one logged and counted; while it waits, the state is `reconnecting`
+// with the last error (the library's own reason appended, e.g. OpenSSL's).
 #pragma once
 
 #include <atomic>
@@ -76,6 +77,9 @@ class MqttConnector final : public Connector {
     void run();
     // Connects (blocking TCP/TLS); false when it failed (logged).
     bool connect();
+    // A failed connect or a lost connection: `why`, with the library's last error
+    // appended, kept for the state; returns it for the log line.
+    const std::string& failed(const std::string& why);
     // One connected session; returns when the connection is lost or stop was asked.
     void session();
     // Commits what on_message staged; false when the commit failed (acks must not leave).
@@ -111,6 +115,8 @@ class MqttConnector final : public Connector {
     bool connected_ = false;     // CONNACK accepted in this session
     bool session_lost_ = false;  // set by callbacks to end the session
     int failures_ = 0;           // consecutive failed connects, for backoff
+    std::string last_error_;     // why the last connect failed or the connection was lost
+    std::string lib_error_;      // libmosquitto's last error line (e.g. OpenSSL's reason)
     std::chrono::steady_clock::time_point last_misc_{};
 
     mutable std::mutex mu_;
