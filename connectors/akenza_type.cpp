@@ -387,26 +387,40 @@ void register_akenza(ConnectorRegistry& registry) {
 
 namespace mb {
 
-void publish_akenza_downlink(const Config& config, const std::string& connector, const std::string& device_id,
-                             const std::string& topic, const std::string& payload, int qos) {
+void publish_akenza_downlink(const Config& config, const std::string& connector,
+                             const std::string& device_id, const std::string& topic,
+                             const std::string& payload, int qos) {
     const ConnectorConfig* c = nullptr;
     for (const auto& cc : config.connectors)
         if (cc.name == connector) c = &cc;
-    if (!c) throw std::runtime_error(fmt::format("no connector named '{}' in {}", connector, config.file.string()));
+    if (!c)
+        throw std::runtime_error(
+            fmt::format("no connector named '{}' in {}", connector, config.file.string()));
     const auto* opts = dynamic_cast<const AkenzaConnectorOptions*>(c->options.get());
     if (c->type != "akenza" || !opts)
-        throw std::runtime_error(fmt::format("connector '{}' is of type '{}', not akenza", connector, c->type));
+        throw std::runtime_error(
+            fmt::format("connector '{}' is of type '{}', not akenza", connector, c->type));
     if (opts->secret_file.empty())
         throw std::runtime_error(fmt::format(
-            "connector '{}' has no secret_file: a downlink topic carries the uplink secret", connector));
+            "connector '{}' has no secret_file: a downlink topic carries the uplink secret",
+            connector));
     const std::string secret = read_secret_file(opts->secret_file);
-    const std::string down = akenza_downlink_topic(secret, device_id, topic);
-    if (down.empty())
-        throw std::runtime_error(fmt::format(
-            "cannot build a downlink topic for device '{}' and topic '{}' (empty level, '+', '#' or too long)",
-            device_id, topic));
-    const auto& broker = config.brokers.at(c->broker);
-    publish_once(broker, c->client_id + "-downlink", down, payload, qos, std::chrono::seconds(30));
+    try {
+        const std::string down = akenza_downlink_topic(secret, device_id, topic);
+        if (down.empty())
+            throw std::runtime_error(
+                fmt::format("cannot build a downlink topic for device '{}' and topic '{}' (empty "
+                            "level, '+', '#' or too long)",
+                            device_id, topic));
+        const auto& broker = config.brokers.at(c->broker);
+        publish_once(broker, c->client_id + "-downlink", down, payload, qos,
+                     std::chrono::seconds(30));
+    } catch (const std::exception& e) {
+        // The library's and publish_once's messages quote the topic, secret level included.
+        std::string why = e.what();
+        akenza_redact_text(why, secret);
+        throw std::runtime_error(why);
+    }
 }
 
 }  // namespace mb

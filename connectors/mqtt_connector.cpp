@@ -45,7 +45,30 @@ std::size_t approx_bytes(const Envelope& e) {
     return b;
 }
 
+// Decoded text may quote what a secret hides in (a state's value, a device id).
+void redact_result(const MqttProtocol& protocol, DecodeResult& result) {
+    for (Reading& r : result.readings) {
+        protocol.redact_text(r.meter);
+        protocol.redact_text(r.quantity);
+        protocol.redact_text(r.unit);
+    }
+    for (StateEvent& st : result.states) {
+        protocol.redact_text(st.meter);
+        protocol.redact_text(st.key);
+        protocol.redact_text(st.value);
+    }
+    if (result.reject) protocol.redact_text(result.reject->detail);
+}
+
 }  // namespace
+
+std::uint32_t maximum_packet_size(std::size_t max_payload) {
+    // MQTT's own ceiling: the Remaining Length field holds at most 268,435,455.
+    constexpr std::size_t kMqttMax = 268435455;
+    constexpr std::size_t kOverhead = 5;  // fixed header: type byte and Remaining Length
+    return static_cast<std::uint32_t>(
+        std::min(kMqttMax, max_payload + kMaximumPacketHeadroom + kOverhead));
+}
 
 void MqttProtocol::submit_command(DeviceCommand, CommandDone done) {
     DeviceCommandResult r;
@@ -114,7 +137,9 @@ bool MqttConnector::Outbox::publish(const std::string& topic, std::string_view p
         mosquitto_publish(c_.mosq_.get(), nullptr, topic.c_str(), static_cast<int>(payload.size()),
                           payload.data(), c_.config_.qos, false);
     if (rc != MOSQ_ERR_SUCCESS) {
-        spdlog::warn("{}: cannot publish on {}: {}", c_.config_.name, topic,
+        std::string shown = topic;
+        c_.protocol_->redact_text(shown);
+        spdlog::warn("{}: cannot publish on {}: {}", c_.config_.name, shown,
                      mosquitto_error_text(rc));
         return false;
     }
@@ -201,8 +226,21 @@ bool MqttConnector::connect() {
     connected_ = false;
     session_lost_ = false;
     lib_error_.clear();
-    const int rc = mosquitto_connect(mosq_.get(), broker_.host.c_str(), broker_.port,
-                                     static_cast<int>(broker_.keepalive.count()));
+    int rc;
+    if (broker_.protocol == 5) {
+        // A v5 broker sends no packet above this: it drops it for this client (mosquitto
+        // logs "Dropping too large outgoing PUBLISH"), so a payload far over max_payload
+        // never reaches the library, which would read it whole into memory.
+        mosquitto_property* props = nullptr;
+        mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
+                                     maximum_packet_size(config_.max_payload));
+        rc = mosquitto_connect_bind_v5(mosq_.get(), broker_.host.c_str(), broker_.port,
+                                       static_cast<int>(broker_.keepalive.count()), nullptr, props);
+        mosquitto_property_free_all(&props);
+    } else {
+        rc = mosquitto_connect(mosq_.get(), broker_.host.c_str(), broker_.port,
+                               static_cast<int>(broker_.keepalive.count()));
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
         spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host, broker_.port,
                      failed(mosquitto_error_text(rc)));
@@ -390,7 +428,11 @@ void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_pro
     env.raw.topic = msg->topic ? msg->topic : "";
     env.raw.received_at = now_ms();
     const auto len = static_cast<std::size_t>(std::max(msg->payloadlen, 0));
-    env.raw.payload.assign(static_cast<const char*>(msg->payload), len);
+    const bool oversized = len > config_.max_payload;
+    // An oversized payload is only stored, capped: copy no more than that.
+    const std::size_t keep = oversized ? std::min(len, writer_.max_stored_payload()) : len;
+    env.raw.payload.assign(static_cast<const char*>(msg->payload), keep);
+    if (keep < len) env.raw.received_size = len;
     if (props) {
         char* ct = nullptr;
         if (mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, &ct, false) && ct) {
@@ -398,13 +440,14 @@ void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_pro
             std::free(ct);
         }
     }
-    if (len > config_.max_payload) {
+    if (oversized) {
         env.result = DecodeResult::rejected(
             RejectCode::oversized,
             fmt::format("{} bytes, the limit (max_payload) is {}", len, config_.max_payload));
         protocol_->redact(env.raw);
     } else {
         protocol_->on_message(env, outbox_);
+        redact_result(*protocol_, env.result);
     }
     {
         std::lock_guard lk(mu_);
@@ -453,6 +496,7 @@ void MqttConnector::on_log_cb(mosquitto*, void* self, int level, const char* tex
         (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) ? spdlog::level::debug : spdlog::level::trace;
     if (!error && !spdlog::should_log(as)) return;  // every packet comes through here
     std::string line(text ? text : "");
+    c->protocol_->redact_text(line);  // the library quotes topics, which may hold a secret
     if (error) c->lib_error_ = line;
     if (spdlog::should_log(as)) spdlog::log(as, "{}: libmosquitto: {}", c->config_.name, line);
 }

@@ -12,6 +12,11 @@
 // QoS 2 subscriptions cannot be made loss-free this way (the library sends
 // PUBREC before the application sees the payload); the config warns.
 //
+// Oversized messages (over max_payload) are stored rejected with at most the
+// store's max_stored_payload bytes of their payload: no more is copied. With
+// MQTT 5 the connector announces a Maximum Packet Size (maximum_packet_size())
+// so the broker does not even send much larger ones; with 3.1.1 libmosquitto
+// still reads such a packet whole into memory before the connector sees it.
 // Back-pressure: while the writer's queue is full the commit blocks, the
 // loop stops reading and the broker holds the messages.
 // Staging budget: the loop also stops reading (and commits) once what it
@@ -29,6 +34,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +50,15 @@
 namespace mb {
 
 class Writer;
+
+// Room in an MQTT 5 packet for what is not payload: the topic (up to 65,535
+// bytes, plus its length and the packet id) and the properties.
+inline constexpr std::size_t kMaximumPacketHeadroom = 64 * 1024;
+
+// The Maximum Packet Size a v5 connector announces in CONNECT: max_payload
+// plus that headroom, within MQTT's limit. A payload up to max_payload always
+// fits unless its topic and properties take more than 64 KiB.
+std::uint32_t maximum_packet_size(std::size_t max_payload);
 
 class MqttConnector final : public Connector {
   public:

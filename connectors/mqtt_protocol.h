@@ -46,6 +46,11 @@ class MqttProtocol {
     // before it is stored as rejected.
     virtual void redact(RawMessage& raw) const { (void)raw; }
 
+    // Removes secrets from any text that leaves the connector: decoded values
+    // and reject details of every message (the connector applies it after
+    // on_message), and libmosquitto's log lines. Default: nothing to remove.
+    virtual void redact_text(std::string& text) const { (void)text; }
+
     // At least every 250 ms, and soon after submit_command(); also while
     // disconnected (out.connected() is false). May stage record-only envelopes.
     virtual void on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {
@@ -69,6 +74,7 @@ class DecoderProtocol final : public MqttProtocol {
         decoder_->redact(env.raw);
     }
     void redact(RawMessage& raw) const override { decoder_->redact(raw); }
+    void redact_text(std::string& text) const override { decoder_->redact_text(text); }
 
   private:
     std::unique_ptr<Decoder> decoder_;

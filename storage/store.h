@@ -71,6 +71,8 @@ class Store {
     // (other unit or kind) or carry a non-finite value is stored as rejected.
     ApplyStats apply(std::span<const Envelope> batch);
 
+    const StoreOptions& options() const { return options_; }
+
     // Clears accepted payloads older than the retention. Bounded work per call.
     // Returns how many payloads were cleared.
     std::uint64_t prune(std::int64_t now_ms, std::size_t max_messages = 20000);

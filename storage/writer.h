@@ -82,6 +82,8 @@ class Writer {
     WriterStats stats() const;
     // The most rows one transaction should hold; submitters size their batches by it.
     std::size_t batch_max_rows() const { return options_.batch_max_rows; }
+    // Bytes of a rejected payload the store keeps: a submitter need not hold more.
+    std::size_t max_stored_payload() const { return store_.options().max_stored_payload; }
     // Increments every time the writer thread goes round its loop, busy or
     // idle (it wakes at least once a second). A value that stops moving means
     // the writer is stuck: the watchdog stops pinging.
