@@ -133,17 +133,24 @@ void MqttConnector::drain_wake() {
 
 bool MqttConnector::Outbox::publish(const std::string& topic, std::string_view payload) {
     if (!connected()) return false;
-    const int rc =
-        mosquitto_publish(c_.mosq_.get(), nullptr, topic.c_str(), static_cast<int>(payload.size()),
-                          payload.data(), c_.config_.qos, false);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        std::string shown = topic;
-        c_.protocol_->redact_text(shown);
-        spdlog::warn("{}: cannot publish on {}: {}", c_.config_.name, shown,
-                     mosquitto_error_text(rc));
-        return false;
-    }
+    // Held until what was staged before it is committed (release_held).
+    c_.held_.push_back(Publication{topic, std::string(payload)});
     return true;
+}
+
+void MqttConnector::release_held() {
+    for (const Publication& p : held_) {
+        const int rc = mosquitto_publish(mosq_.get(), nullptr, p.topic.c_str(),
+                                         static_cast<int>(p.payload.size()), p.payload.data(),
+                                         config_.qos, false);
+        // Without a connection the library still queues a QoS 1/2 message and sends
+        // it after the next CONNACK; it is committed, so that is right.
+        if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && config_.qos > 0)) continue;
+        std::string shown = p.topic;
+        protocol_->redact_text(shown);
+        spdlog::warn("{}: cannot publish on {}: {}", config_.name, shown, mosquitto_error_text(rc));
+    }
+    held_.clear();
 }
 
 void MqttConnector::tick() {
@@ -264,7 +271,10 @@ bool MqttConnector::staging_full() const {
 }
 
 bool MqttConnector::commit_staged() {
-    if (staged_.empty()) return true;
+    if (staged_.empty()) {
+        release_held();
+        return true;
+    }
     const std::size_t n = staged_.size();
     // Parts of at most batch_max_rows rows, so that no transaction holds more (a message
     // larger than a part goes alone). Usually there is one part: staging stops before the
@@ -304,8 +314,17 @@ bool MqttConnector::commit_staged() {
             "{}: commit of {} messages failed ({}); not acknowledging them, the broker will "
             "redeliver",
             config_.name, n, error);
+        // What was published since the last commit answers what is not stored: it never
+        // leaves (the library never saw it).
+        if (!held_.empty())
+            spdlog::warn("{}: {} publication(s) dropped with the uncommitted messages",
+                         config_.name, held_.size());
+        held_.clear();
+        protocol_->on_commit(false, error);
         return false;
     }
+    release_held();
+    protocol_->on_commit(true, {});
     return true;
 }
 

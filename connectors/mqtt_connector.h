@@ -9,6 +9,10 @@
 // queued packets out. So a QoS 1 message is never acknowledged before its
 // readings or its rejection are committed (DESIGN.md §7): a crash at any point
 // loses nothing, the broker redelivers and deduplication absorbs it.
+// Publications of the protocol (answers, commands) are held by the connector
+// and handed to libmosquitto only once the commit succeeded; a failed commit
+// drops them (the library, which resends QoS 1/2 messages after a reconnect,
+// never saw them) and tells the protocol (MqttProtocol::on_commit).
 // QoS 2 subscriptions cannot be made loss-free this way (the library sends
 // PUBREC before the application sees the payload); the config warns.
 //
@@ -39,6 +43,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "connectors/connector.h"
 #include "connectors/mosquitto_handle.h"
@@ -98,7 +103,9 @@ class MqttConnector final : public Connector {
     // One connected session; returns when the connection is lost or stop was asked.
     void session();
     // Commits what on_message staged; false when the commit failed (acks must not leave).
+    // Then hands the held publications to the library, or drops them if it failed.
     bool commit_staged();
+    void release_held();
     // True when reading one more message would take the staged batch past its budget.
     bool staging_full() const;
     void on_connect(int rc, int flags);
@@ -121,6 +128,14 @@ class MqttConnector final : public Connector {
     Outbox outbox_{*this};
     int wake_fd_ = -1;  // eventfd: another thread has work for this one (a command)
     std::atomic<bool> running_{false};
+
+    struct Publication {
+        std::string topic, payload;
+    };
+    // What the protocol published since the last commit: libmosquitto would keep a
+    // QoS 1/2 message and resend it after a reconnect, even if its commit failed, so
+    // it only gets publications whose commit succeeded.
+    std::vector<Publication> held_;
 
     Batch staged_;
     std::size_t staged_rows_ = 0;        // rows of the messages staged by on_message

@@ -14,8 +14,10 @@
 // before acknowledging. Batches submitted together are committed in one
 // transaction (group commit). Transient SQLite errors (busy, full, I/O) do
 // not fail a batch: the writer logs, backs off and retries the same
-// transaction, so ingestion pauses and resumes; only other errors, or a retry
-// still failing at shutdown, fail the batch.
+// transaction, so ingestion pauses and resumes. Other errors isolate the
+// message that causes them (stored as rejected with the error); a batch fails
+// only when a message cannot be stored even so, when a connector's own record
+// (record_only) cannot be stored, or when a retry still fails at shutdown.
 #pragma once
 
 #include <atomic>
