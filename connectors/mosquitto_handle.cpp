@@ -100,6 +100,7 @@ struct PublishState {
     bool connected = false;
     int connect_rc = -1;
     bool acked = false;
+    int reason = 0;  // MQTT 5 PUBACK/PUBREC reason code; 0 with 3.1.1
 };
 }  // namespace
 
@@ -114,8 +115,12 @@ void publish_once(const BrokerConfig& broker, const std::string& client_id,
         s->connect_rc = rc;
         s->connected = rc == 0;
     });
-    mosquitto_publish_callback_set(
-        m, [](mosquitto*, void* p, int) { static_cast<PublishState*>(p)->acked = true; });
+    mosquitto_publish_v5_callback_set(
+        m, [](mosquitto*, void* p, int, int reason, const mosquitto_property*) {
+            auto* s = static_cast<PublishState*>(p);
+            s->acked = true;
+            s->reason = reason;
+        });
     if (int rc = mosquitto_connect(m, broker.host.c_str(), broker.port, 30); rc != MOSQ_ERR_SUCCESS)
         throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", broker.host,
                                              broker.port, mosquitto_error_text(rc)));
@@ -131,8 +136,10 @@ void publish_once(const BrokerConfig& broker, const std::string& client_id,
     };
     pump([&] { return st.connect_rc >= 0; });
     if (!st.connected)
-        throw std::runtime_error(fmt::format("broker {}:{} refused the connection: {}", broker.host,
-                                             broker.port, mosquitto_connack_string(st.connect_rc)));
+        throw std::runtime_error(
+            fmt::format("broker {}:{} refused the connection: {}", broker.host, broker.port,
+                        broker.protocol == 5 ? mosquitto_reason_string(st.connect_rc)
+                                             : mosquitto_connack_string(st.connect_rc)));
     if (int rc = mosquitto_publish(m, nullptr, topic.c_str(), static_cast<int>(payload.size()),
                                    payload.data(), qos, false);
         rc != MOSQ_ERR_SUCCESS)
@@ -141,6 +148,10 @@ void publish_once(const BrokerConfig& broker, const std::string& client_id,
     pump([&] { return st.acked; });
     mosquitto_disconnect(m);
     mosquitto_loop(m, 100, 1);
+    // A v5 broker acknowledges a publication it refuses (ACL) with a reason code.
+    if (st.reason >= 0x80)
+        throw std::runtime_error(fmt::format("the broker refused the publication to {}: {}", topic,
+                                             mosquitto_reason_string(st.reason)));
 }
 
 }  // namespace mb

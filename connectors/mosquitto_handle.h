@@ -44,7 +44,9 @@ std::string mosquitto_error_text(int rc);
 
 // Connects, publishes one message, waits until the broker acknowledged it
 // (QoS 1/2) or it was written (QoS 0), disconnects. For CLI verbs (downlinks).
-// Throws std::runtime_error on failure or after `timeout`.
+// Throws std::runtime_error on failure, after `timeout`, or when an MQTT 5
+// broker's acknowledgement refuses the publication (e.g. its ACL); the
+// message names the topic.
 void publish_once(const BrokerConfig& broker, const std::string& client_id,
                   const std::string& topic, const std::string& payload, int qos,
                   std::chrono::milliseconds timeout);

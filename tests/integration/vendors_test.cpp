@@ -278,6 +278,48 @@ quantity = "register.energy"
     }
 }
 
+// An MQTT 5 broker acknowledges a downlink its ACL refuses with a reason
+// code: that is a failure, reported without the secret.
+TEST(AkenzaDownlink, RefusedByTheBrokersAclIsAFailureThatHidesTheSecret) {
+    const std::string secret = "s3cr3t-uplink-key";
+    TempDir dir;
+    write_file(dir / "acl", "topic readwrite /up/#\ntopic read /down/#\n");
+    MosquittoBroker broker(
+        dir / "broker", std::nullopt,
+        fmt::format("allow_anonymous true\nacl_file {}\n", (dir / "acl").string()));
+    write_file(dir / "akenza.secret", secret + "\n");
+    write_file(dir / "mb.toml", fmt::format(R"([storage]
+path = "{}"
+
+[brokers.local]
+host = "127.0.0.1"
+port = {}
+protocol = "5"
+
+[[connectors]]
+name = "akenza"
+type = "akenza"
+broker = "local"
+topics = ["/up/+/id/#"]
+secret_file = "{}"
+
+[[connectors.mappings]]
+pointer = "/energy"
+quantity = "register.energy"
+)",
+                                            (dir / "mb.db").string(), broker.port(),
+                                            (dir / "akenza.secret").string()));
+    const auto r = run_binary({MB_BINARY, "akenza-downlink", "-c", (dir / "mb.toml").string(),
+                               "--connector", "akenza", "--device", "dev-1", "--topic", "config",
+                               "--payload", "{}", "--qos", "1"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("the broker refused the publication to /down/***/id/dev-1/config: Not "
+                         "authorized"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ((r.out + r.err).find(secret), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(VendorTest, AinsiteConsumerAndGatewayMessagesOfTheDocument) {
     start(R"([[connectors]]
 name = "ainsite"
