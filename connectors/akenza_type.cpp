@@ -373,14 +373,22 @@ void publish_akenza_downlink(const Config& config, const std::string& connector,
             "connector '{}' has no secret_file: a downlink topic carries the uplink secret",
             connector));
     const std::string secret = read_secret_file(opts->secret_file);
-    const std::string down = akenza_downlink_topic(secret, device_id, topic);
-    if (down.empty())
-        throw std::runtime_error(
-            fmt::format("cannot build a downlink topic for device '{}' and topic '{}' (empty "
-                        "level, '+', '#' or too long)",
-                        device_id, topic));
-    const auto& broker = config.brokers.at(c->broker);
-    publish_once(broker, c->client_id + "-downlink", down, payload, qos, std::chrono::seconds(30));
+    try {
+        const std::string down = akenza_downlink_topic(secret, device_id, topic);
+        if (down.empty())
+            throw std::runtime_error(
+                fmt::format("cannot build a downlink topic for device '{}' and topic '{}' (empty "
+                            "level, '+', '#' or too long)",
+                            device_id, topic));
+        const auto& broker = config.brokers.at(c->broker);
+        publish_once(broker, c->client_id + "-downlink", down, payload, qos,
+                     std::chrono::seconds(30));
+    } catch (const std::exception& e) {
+        // The library's and publish_once's messages quote the topic, secret level included.
+        std::string why = e.what();
+        akenza_redact_text(why, secret);
+        throw std::runtime_error(why);
+    }
 }
 
 }  // namespace mb

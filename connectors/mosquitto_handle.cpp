@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 #include <mqtt_protocol.h>
+#include <openssl/x509.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include "daemon/secret.h"
@@ -21,6 +25,25 @@ std::string mosquitto_error_text(int rc) {
     return mosquitto_strerror(rc);
 }
 
+SystemTrustStore system_trust_store() {
+    // Where SSL_CTX_set_default_verify_paths() looks (OpenSSL's by_file and by_dir
+    // lookups): the environment first, else the paths OpenSSL was built with.
+    SystemTrustStore s;
+    const char* file = std::getenv(X509_get_default_cert_file_env());
+    s.file = file && *file ? file : X509_get_default_cert_file();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(s.file, ec) || ::access(s.file.c_str(), R_OK) != 0)
+        s.file.clear();
+    const char* dir = std::getenv(X509_get_default_cert_dir_env());
+    if (dir && *dir) {
+        s.dir = dir;  // may be a list (':'); OpenSSL reads what exists
+    } else {
+        s.dir = X509_get_default_cert_dir();
+        if (!std::filesystem::is_directory(s.dir, ec)) s.dir.clear();
+    }
+    return s;
+}
+
 MosquittoHandle make_mosquitto_client(const std::string& client_id, bool clean_session,
                                       void* userdata, const BrokerConfig& broker,
                                       const std::string& who) {
@@ -33,17 +56,29 @@ MosquittoHandle make_mosquitto_client(const std::string& client_id, bool clean_s
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
                          broker.protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     if (broker.tls.value_or(false)) {
-        const char* ca_file = broker.ca_file.empty() ? nullptr : broker.ca_file.c_str();
-        const char* ca_path = broker.ca_path.empty() ? nullptr : broker.ca_path.c_str();
-        if (!ca_file && !ca_path) mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
-        const char* cert = broker.cert_file.empty() ? nullptr : broker.cert_file.c_str();
-        const char* key = broker.key_file.empty() ? nullptr : broker.key_file.c_str();
-        if (ca_file || ca_path || cert) {
-            if (int rc = mosquitto_tls_set(m, ca_file, ca_path, cert, key, nullptr);
-                rc != MOSQ_ERR_SUCCESS)
-                throw std::runtime_error(fmt::format("{}: TLS files of broker {} rejected: {}", who,
-                                                     broker.name, mosquitto_error_text(rc)));
+        // The system trust store goes in as a CA file and directory rather than with
+        // MOSQ_OPT_TLS_USE_OS_CERTS: libmosquitto 2.0.11 keeps its TLS context across
+        // reconnects and, with that option alone, refuses every reconnect
+        // (MOSQ_ERR_INVAL) until the process restarts. With a CA file or path it sets
+        // the context up again at each connect.
+        std::string ca_file = broker.ca_file, ca_path = broker.ca_path;
+        if (ca_file.empty() && ca_path.empty()) {
+            const SystemTrustStore store = system_trust_store();
+            if (store.file.empty() && store.dir.empty())
+                throw std::runtime_error(fmt::format(
+                    "{}: broker {} uses TLS and names no ca_file or ca_path, but the system "
+                    "trust store is missing ({} and {}; ${} and ${} override them)",
+                    who, broker.name, X509_get_default_cert_file(), X509_get_default_cert_dir(),
+                    X509_get_default_cert_file_env(), X509_get_default_cert_dir_env()));
+            ca_file = store.file;
+            ca_path = store.dir;
         }
+        const auto c_str = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+        if (int rc = mosquitto_tls_set(m, c_str(ca_file), c_str(ca_path), c_str(broker.cert_file),
+                                       c_str(broker.key_file), nullptr);
+            rc != MOSQ_ERR_SUCCESS)
+            throw std::runtime_error(fmt::format("{}: TLS files of broker {} rejected: {}", who,
+                                                 broker.name, mosquitto_error_text(rc)));
         // Verify the peer, TLS 1.2 or newer.
         if (int rc = mosquitto_tls_opts_set(m, 1, "tlsv1.2", nullptr); rc != MOSQ_ERR_SUCCESS)
             throw std::runtime_error(
@@ -65,6 +100,7 @@ struct PublishState {
     bool connected = false;
     int connect_rc = -1;
     bool acked = false;
+    int reason = 0;  // MQTT 5 PUBACK/PUBREC reason code; 0 with 3.1.1
 };
 }  // namespace
 
@@ -79,8 +115,12 @@ void publish_once(const BrokerConfig& broker, const std::string& client_id,
         s->connect_rc = rc;
         s->connected = rc == 0;
     });
-    mosquitto_publish_callback_set(
-        m, [](mosquitto*, void* p, int) { static_cast<PublishState*>(p)->acked = true; });
+    mosquitto_publish_v5_callback_set(
+        m, [](mosquitto*, void* p, int, int reason, const mosquitto_property*) {
+            auto* s = static_cast<PublishState*>(p);
+            s->acked = true;
+            s->reason = reason;
+        });
     if (int rc = mosquitto_connect(m, broker.host.c_str(), broker.port, 30); rc != MOSQ_ERR_SUCCESS)
         throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", broker.host,
                                              broker.port, mosquitto_error_text(rc)));
@@ -96,8 +136,10 @@ void publish_once(const BrokerConfig& broker, const std::string& client_id,
     };
     pump([&] { return st.connect_rc >= 0; });
     if (!st.connected)
-        throw std::runtime_error(fmt::format("broker {}:{} refused the connection: {}", broker.host,
-                                             broker.port, mosquitto_connack_string(st.connect_rc)));
+        throw std::runtime_error(
+            fmt::format("broker {}:{} refused the connection: {}", broker.host, broker.port,
+                        broker.protocol == 5 ? mosquitto_reason_string(st.connect_rc)
+                                             : mosquitto_connack_string(st.connect_rc)));
     if (int rc = mosquitto_publish(m, nullptr, topic.c_str(), static_cast<int>(payload.size()),
                                    payload.data(), qos, false);
         rc != MOSQ_ERR_SUCCESS)
@@ -106,6 +148,10 @@ void publish_once(const BrokerConfig& broker, const std::string& client_id,
     pump([&] { return st.acked; });
     mosquitto_disconnect(m);
     mosquitto_loop(m, 100, 1);
+    // A v5 broker acknowledges a publication it refuses (ACL) with a reason code.
+    if (st.reason >= 0x80)
+        throw std::runtime_error(fmt::format("the broker refused the publication to {}: {}", topic,
+                                             mosquitto_reason_string(st.reason)));
 }
 
 }  // namespace mb

@@ -45,7 +45,30 @@ std::size_t approx_bytes(const Envelope& e) {
     return b;
 }
 
+// Decoded text may quote what a secret hides in (a state's value, a device id).
+void redact_result(const MqttProtocol& protocol, DecodeResult& result) {
+    for (Reading& r : result.readings) {
+        protocol.redact_text(r.meter);
+        protocol.redact_text(r.quantity);
+        protocol.redact_text(r.unit);
+    }
+    for (StateEvent& st : result.states) {
+        protocol.redact_text(st.meter);
+        protocol.redact_text(st.key);
+        protocol.redact_text(st.value);
+    }
+    if (result.reject) protocol.redact_text(result.reject->detail);
+}
+
 }  // namespace
+
+std::uint32_t maximum_packet_size(std::size_t max_payload) {
+    // MQTT's own ceiling: the Remaining Length field holds at most 268,435,455.
+    constexpr std::size_t kMqttMax = 268435455;
+    constexpr std::size_t kOverhead = 5;  // fixed header: type byte and Remaining Length
+    return static_cast<std::uint32_t>(
+        std::min(kMqttMax, max_payload + kMaximumPacketHeadroom + kOverhead));
+}
 
 void MqttProtocol::submit_command(DeviceCommand, CommandDone done) {
     DeviceCommandResult r;
@@ -110,15 +133,24 @@ void MqttConnector::drain_wake() {
 
 bool MqttConnector::Outbox::publish(const std::string& topic, std::string_view payload) {
     if (!connected()) return false;
-    const int rc =
-        mosquitto_publish(c_.mosq_.get(), nullptr, topic.c_str(), static_cast<int>(payload.size()),
-                          payload.data(), c_.config_.qos, false);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        spdlog::warn("{}: cannot publish on {}: {}", c_.config_.name, topic,
-                     mosquitto_error_text(rc));
-        return false;
-    }
+    // Held until what was staged before it is committed (release_held).
+    c_.held_.push_back(Publication{topic, std::string(payload)});
     return true;
+}
+
+void MqttConnector::release_held() {
+    for (const Publication& p : held_) {
+        const int rc = mosquitto_publish(mosq_.get(), nullptr, p.topic.c_str(),
+                                         static_cast<int>(p.payload.size()), p.payload.data(),
+                                         config_.qos, false);
+        // Without a connection the library still queues a QoS 1/2 message and sends
+        // it after the next CONNACK; it is committed, so that is right.
+        if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && config_.qos > 0)) continue;
+        std::string shown = p.topic;
+        protocol_->redact_text(shown);
+        spdlog::warn("{}: cannot publish on {}: {}", config_.name, shown, mosquitto_error_text(rc));
+    }
+    held_.clear();
 }
 
 void MqttConnector::tick() {
@@ -177,9 +209,10 @@ void MqttConnector::run() {
             first = false;
         }
         const auto wait = next_backoff();
+        // The state keeps the reason: a connector that can never come back says why.
         set_state(ConnectorState::reconnecting,
-                  fmt::format("reconnecting to {}:{} in {} ms", broker_.host, broker_.port,
-                              wait.count()));
+                  fmt::format("reconnecting to {}:{} in {} ms{}{}", broker_.host, broker_.port,
+                              wait.count(), last_error_.empty() ? "" : " after: ", last_error_));
         spdlog::info("{}: reconnecting to {}:{} in {} ms", config_.name, broker_.host, broker_.port,
                      wait.count());
         const auto until = steady_clock::now() + wait;
@@ -199,16 +232,35 @@ void MqttConnector::run() {
 bool MqttConnector::connect() {
     connected_ = false;
     session_lost_ = false;
-    const int rc = mosquitto_connect(mosq_.get(), broker_.host.c_str(), broker_.port,
-                                     static_cast<int>(broker_.keepalive.count()));
+    lib_error_.clear();
+    int rc;
+    if (broker_.protocol == 5) {
+        // A v5 broker sends no packet above this: it drops it for this client (mosquitto
+        // logs "Dropping too large outgoing PUBLISH"), so a payload far over max_payload
+        // never reaches the library, which would read it whole into memory.
+        mosquitto_property* props = nullptr;
+        mosquitto_property_add_int32(&props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
+                                     maximum_packet_size(config_.max_payload));
+        rc = mosquitto_connect_bind_v5(mosq_.get(), broker_.host.c_str(), broker_.port,
+                                       static_cast<int>(broker_.keepalive.count()), nullptr, props);
+        mosquitto_property_free_all(&props);
+    } else {
+        rc = mosquitto_connect(mosq_.get(), broker_.host.c_str(), broker_.port,
+                               static_cast<int>(broker_.keepalive.count()));
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
-        const auto why = mosquitto_error_text(rc);
         spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host, broker_.port,
-                     why);
-        set_state(ConnectorState::reconnecting, "connect failed: " + why);
+                     failed(mosquitto_error_text(rc)));
         return false;
     }
     return true;
+}
+
+const std::string& MqttConnector::failed(const std::string& why) {
+    // The library's own last error says more (a TLS verification failure, say).
+    last_error_ = lib_error_.empty() ? why : fmt::format("{} ({})", why, lib_error_);
+    lib_error_.clear();
+    return last_error_;
 }
 
 bool MqttConnector::staging_full() const {
@@ -219,7 +271,10 @@ bool MqttConnector::staging_full() const {
 }
 
 bool MqttConnector::commit_staged() {
-    if (staged_.empty()) return true;
+    if (staged_.empty()) {
+        release_held();
+        return true;
+    }
     const std::size_t n = staged_.size();
     // Parts of at most batch_max_rows rows, so that no transaction holds more (a message
     // larger than a part goes alone). Usually there is one part: staging stops before the
@@ -259,8 +314,17 @@ bool MqttConnector::commit_staged() {
             "{}: commit of {} messages failed ({}); not acknowledging them, the broker will "
             "redeliver",
             config_.name, n, error);
+        // What was published since the last commit answers what is not stored: it never
+        // leaves (the library never saw it).
+        if (!held_.empty())
+            spdlog::warn("{}: {} publication(s) dropped with the uncommitted messages",
+                         config_.name, held_.size());
+        held_.clear();
+        protocol_->on_commit(false, error);
         return false;
     }
+    release_held();
+    protocol_->on_commit(true, {});
     return true;
 }
 
@@ -271,10 +335,11 @@ void MqttConnector::session() {
         // Before CONNACK this is a failed connect (TLS verification happens here too).
         if (!connected_)
             spdlog::warn("{}: cannot connect to {}:{}: {}", config_.name, broker_.host,
-                         broker_.port, mosquitto_error_text(rc));
+                         broker_.port, failed(mosquitto_error_text(rc)));
         else if (!stop_requested_)
-            spdlog::warn("{}: connection to {}:{} lost ({}: {})", config_.name, broker_.host,
-                         broker_.port, where, mosquitto_error_text(rc));
+            spdlog::warn("{}: connection to {}:{} lost ({})", config_.name, broker_.host,
+                         broker_.port,
+                         failed(fmt::format("{}: {}", where, mosquitto_error_text(rc))));
         // Keep what was read: committing it loses nothing, the broker redelivers the
         // unacknowledged.
         commit_staged();
@@ -351,12 +416,14 @@ void MqttConnector::on_connect(int rc, int flags) {
             broker_.protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
         spdlog::error("{}: broker {}:{} refused the connection: {}", config_.name, broker_.host,
                       broker_.port, why);
-        set_state(ConnectorState::reconnecting, "refused: " + why);
+        last_error_ = "refused: " + why;
+        set_state(ConnectorState::reconnecting, last_error_);
         session_lost_ = true;
         return;
     }
     connected_ = true;
     failures_ = 0;
+    last_error_.clear();
     const bool session_present = (flags & 1) != 0;
     spdlog::info("{}: connected to {}:{} as {} (session {})", config_.name, broker_.host,
                  broker_.port, config_.client_id, session_present ? "resumed" : "new");
@@ -380,7 +447,11 @@ void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_pro
     env.raw.topic = msg->topic ? msg->topic : "";
     env.raw.received_at = now_ms();
     const auto len = static_cast<std::size_t>(std::max(msg->payloadlen, 0));
-    env.raw.payload.assign(static_cast<const char*>(msg->payload), len);
+    const bool oversized = len > config_.max_payload;
+    // An oversized payload is only stored, capped: copy no more than that.
+    const std::size_t keep = oversized ? std::min(len, writer_.max_stored_payload()) : len;
+    env.raw.payload.assign(static_cast<const char*>(msg->payload), keep);
+    if (keep < len) env.raw.received_size = len;
     if (props) {
         char* ct = nullptr;
         if (mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, &ct, false) && ct) {
@@ -388,13 +459,14 @@ void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_pro
             std::free(ct);
         }
     }
-    if (len > config_.max_payload) {
+    if (oversized) {
         env.result = DecodeResult::rejected(
             RejectCode::oversized,
             fmt::format("{} bytes, the limit (max_payload) is {}", len, config_.max_payload));
         protocol_->redact(env.raw);
     } else {
         protocol_->on_message(env, outbox_);
+        redact_result(*protocol_, env.result);
     }
     {
         std::lock_guard lk(mu_);
@@ -438,10 +510,14 @@ void MqttConnector::on_subscribe_cb(mosquitto*, void* self, int, int qos_count, 
 
 void MqttConnector::on_log_cb(mosquitto*, void* self, int level, const char* text) {
     auto* c = static_cast<MqttConnector*>(self);
-    if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
-        spdlog::debug("{}: libmosquitto: {}", c->config_.name, text);
-    else
-        spdlog::trace("{}: libmosquitto: {}", c->config_.name, text);
+    const bool error = (level & MOSQ_LOG_ERR) != 0;
+    const auto as =
+        (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) ? spdlog::level::debug : spdlog::level::trace;
+    if (!error && !spdlog::should_log(as)) return;  // every packet comes through here
+    std::string line(text ? text : "");
+    c->protocol_->redact_text(line);  // the library quotes topics, which may hold a secret
+    if (error) c->lib_error_ = line;
+    if (spdlog::should_log(as)) spdlog::log(as, "{}: libmosquitto: {}", c->config_.name, line);
 }
 
 }  // namespace mb

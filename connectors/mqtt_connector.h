@@ -9,9 +9,18 @@
 // queued packets out. So a QoS 1 message is never acknowledged before its
 // readings or its rejection are committed (DESIGN.md §7): a crash at any point
 // loses nothing, the broker redelivers and deduplication absorbs it.
+// Publications of the protocol (answers, commands) are held by the connector
+// and handed to libmosquitto only once the commit succeeded; a failed commit
+// drops them (the library, which resends QoS 1/2 messages after a reconnect,
+// never saw them) and tells the protocol (MqttProtocol::on_commit).
 // QoS 2 subscriptions cannot be made loss-free this way (the library sends
 // PUBREC before the application sees the payload); the config warns.
 //
+// Oversized messages (over max_payload) are stored rejected with at most the
+// store's max_stored_payload bytes of their payload: no more is copied. With
+// MQTT 5 the connector announces a Maximum Packet Size (maximum_packet_size())
+// so the broker does not even send much larger ones; with 3.1.1 libmosquitto
+// still reads such a packet whole into memory before the connector sees it.
 // Back-pressure: while the writer's queue is full the commit blocks, the
 // loop stops reading and the broker holds the messages.
 // Staging budget: the loop also stops reading (and commits) once what it
@@ -23,15 +32,18 @@
 // broker queues messages while the daemon is away; subscriptions are sent
 // again only when the broker reports no session. Never unsubscribes.
 // Reconnects: exponential backoff (1 s doubling to 60 s) with ±20 % jitter,
-// each one logged and counted.
+// each one logged and counted; while it waits, the state is `reconnecting`
+// with the last error (the library's own reason appended, e.g. OpenSSL's).
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "connectors/connector.h"
 #include "connectors/mosquitto_handle.h"
@@ -43,6 +55,15 @@
 namespace mb {
 
 class Writer;
+
+// Room in an MQTT 5 packet for what is not payload: the topic (up to 65,535
+// bytes, plus its length and the packet id) and the properties.
+inline constexpr std::size_t kMaximumPacketHeadroom = 64 * 1024;
+
+// The Maximum Packet Size a v5 connector announces in CONNECT: max_payload
+// plus that headroom, within MQTT's limit. A payload up to max_payload always
+// fits unless its topic and properties take more than 64 KiB.
+std::uint32_t maximum_packet_size(std::size_t max_payload);
 
 class MqttConnector final : public Connector {
   public:
@@ -76,10 +97,15 @@ class MqttConnector final : public Connector {
     void run();
     // Connects (blocking TCP/TLS); false when it failed (logged).
     bool connect();
+    // A failed connect or a lost connection: `why`, with the library's last error
+    // appended, kept for the state; returns it for the log line.
+    const std::string& failed(const std::string& why);
     // One connected session; returns when the connection is lost or stop was asked.
     void session();
     // Commits what on_message staged; false when the commit failed (acks must not leave).
+    // Then hands the held publications to the library, or drops them if it failed.
     bool commit_staged();
+    void release_held();
     // True when reading one more message would take the staged batch past its budget.
     bool staging_full() const;
     void on_connect(int rc, int flags);
@@ -103,6 +129,14 @@ class MqttConnector final : public Connector {
     int wake_fd_ = -1;  // eventfd: another thread has work for this one (a command)
     std::atomic<bool> running_{false};
 
+    struct Publication {
+        std::string topic, payload;
+    };
+    // What the protocol published since the last commit: libmosquitto would keep a
+    // QoS 1/2 message and resend it after a reconnect, even if its commit failed, so
+    // it only gets publications whose commit succeeded.
+    std::vector<Publication> held_;
+
     Batch staged_;
     std::size_t staged_rows_ = 0;        // rows of the messages staged by on_message
     std::size_t staged_bytes_ = 0;       // their approximate heap footprint
@@ -111,6 +145,8 @@ class MqttConnector final : public Connector {
     bool connected_ = false;     // CONNACK accepted in this session
     bool session_lost_ = false;  // set by callbacks to end the session
     int failures_ = 0;           // consecutive failed connects, for backoff
+    std::string last_error_;     // why the last connect failed or the connection was lost
+    std::string lib_error_;      // libmosquitto's last error line (e.g. OpenSSL's reason)
     std::chrono::steady_clock::time_point last_misc_{};
 
     mutable std::mutex mu_;

@@ -7,12 +7,14 @@
 // Thread: every method except submit_command() runs on the connector's own
 // thread, one call at a time. submit_command() may be called from any thread
 // and must only queue; the connector then wakes and calls on_tick().
-// Delivery: a publication queued by on_message() or on_tick() leaves the
-// process only after every envelope staged before it has been committed (the
-// connector writes its socket only after the commit), so an answer never
-// acknowledges something the database does not hold. A failed commit drops
-// the queued publications with the acknowledgements; the broker redelivers
-// the messages and they are answered again.
+// Delivery: a publication queued by on_message() or on_tick() is held by the
+// connector and handed to libmosquitto only after every envelope staged
+// before it has been committed, so an answer never acknowledges something the
+// database does not hold and a command never leaves unrecorded. A failed
+// commit drops the publications queued since the last commit, at any QoS
+// (they never reach the library, which would resend QoS 1/2 ones after a
+// reconnect), with the acknowledgements; the broker redelivers the messages
+// and they are answered again. on_commit() tells the protocol which it was.
 #pragma once
 
 #include <memory>
@@ -28,8 +30,9 @@ namespace mb {
 class MqttOutbox {
   public:
     virtual ~MqttOutbox() = default;
-    // Queues a publication at the connector's QoS. False (logged) when it
-    // cannot be queued: not connected, or the library refused it.
+    // Queues a publication at the connector's QoS; it leaves after the next
+    // successful commit, or never (see Delivery above). False when it cannot be
+    // queued: not connected.
     virtual bool publish(const std::string& topic, std::string_view payload) = 0;
     virtual bool connected() const = 0;
 };
@@ -46,6 +49,11 @@ class MqttProtocol {
     // before it is stored as rejected.
     virtual void redact(RawMessage& raw) const { (void)raw; }
 
+    // Removes secrets from any text that leaves the connector: decoded values
+    // and reject details of every message (the connector applies it after
+    // on_message), and libmosquitto's log lines. Default: nothing to remove.
+    virtual void redact_text(std::string& text) const { (void)text; }
+
     // At least every 250 ms, and soon after submit_command(); also while
     // disconnected (out.connected() is false). May stage record-only envelopes.
     virtual void on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {
@@ -54,6 +62,13 @@ class MqttProtocol {
 
     // The connector is stopping: complete what is pending (aborted).
     virtual void on_stop(TimeMs now, Batch& staged) { (void)now, (void)staged; }
+
+    // After each commit of what on_message(), on_tick() or on_stop() staged:
+    // `committed`, the publications queued since the previous call went to the
+    // library; otherwise they were dropped (`error` says why the commit failed).
+    virtual void on_commit(bool committed, const std::string& error) {
+        (void)committed, (void)error;
+    }
 
     // Any thread. Default: refused.
     virtual void submit_command(DeviceCommand command, CommandDone done);
@@ -68,6 +83,7 @@ class DecoderProtocol final : public MqttProtocol {
         decoder_->redact(env.raw);
     }
     void redact(RawMessage& raw) const override { decoder_->redact(raw); }
+    void redact_text(std::string& text) const override { decoder_->redact_text(text); }
 
   private:
     std::unique_ptr<Decoder> decoder_;

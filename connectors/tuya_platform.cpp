@@ -463,6 +463,23 @@ void TuyaPlatform::send(const Submitted& s, TimeMs now, Batch& staged, MqttOutbo
     spdlog::info("{}: command {} {}={} to device {} on {} (request_id {})", source_, dp->id,
                  dp->code, printable(c.value), printable(c.device), c.gateway, request_id);
     pending_[request_id] = Pending{c.gateway, c.device, now + timeout.count(), timeout, s.done};
+    uncommitted_.push_back(request_id);
+}
+
+void TuyaPlatform::on_commit(bool committed, const std::string& error) {
+    std::vector<std::string> ids;
+    ids.swap(uncommitted_);
+    if (committed) return;
+    for (const std::string& id : ids) {
+        auto it = pending_.find(id);
+        if (it == pending_.end()) continue;  // already completed (the connector stopped)
+        spdlog::warn("{}: command {} to device {} was not recorded ({}); it was not sent", source_,
+                     id, it->second.cid, error);
+        it->second.done(outcome(
+            DeviceCommandResult::Status::unavailable, -1, {},
+            fmt::format("the command could not be recorded ({}); nothing was sent", error)));
+        pending_.erase(it);
+    }
 }
 
 void TuyaPlatform::on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {

@@ -88,6 +88,9 @@ class TuyaPlatform final : public MqttProtocol {
     void on_message(Envelope& env, MqttOutbox& out) override;
     void on_tick(TimeMs now, Batch& staged, MqttOutbox& out) override;
     void on_stop(TimeMs now, Batch& staged) override;
+    // A failed commit: the commands sent since the last commit were not
+    // recorded and their publications dropped; their operators are told.
+    void on_commit(bool committed, const std::string& error) override;
     void submit_command(DeviceCommand command, CommandDone done) override;
 
     std::size_t pending_commands() const { return pending_.size(); }
@@ -150,6 +153,7 @@ class TuyaPlatform final : public MqttProtocol {
     Refusals refusals_;
     TimeMs last_note_ = 0;
     std::map<std::string, Pending> pending_;  // by request_id
+    std::vector<std::string> uncommitted_;    // request ids sent since the last commit
     std::deque<std::string> closed_;          // request ids that timed out, newest last
     TimeMs last_stale_check_ = 0;
     std::uint64_t counter_ = 0;

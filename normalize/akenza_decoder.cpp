@@ -654,6 +654,30 @@ std::string akenza_redact_topic(std::string_view topic, std::string_view secret)
     return out;
 }
 
+void akenza_redact_text(std::string& text, std::string_view secret) {
+    replace_all(text, secret, akenza_mask);
+    const auto starts_level = [&](std::size_t at) {
+        if (at == 0) return true;
+        const char c = text[at - 1];
+        return c == '/' || c == '\'' || c == '"' || c == '`' || c == '(' || is_blank(c);
+    };
+    const auto ends_level = [](char c) { return c == '/' || c == '\'' || c == '"' || c == '`'; };
+    for (std::string_view word : {"up/", "down/"}) {
+        for (std::size_t at = text.find(word); at != std::string::npos;
+             at = text.find(word, at + 1)) {
+            if (!starts_level(at)) continue;
+            const std::size_t start = at + word.size();
+            std::size_t end = start;
+            while (end < text.size() && !ends_level(text[end])) ++end;
+            const std::string_view level = std::string_view(text).substr(start, end - start);
+            if (level.empty() || level == akenza_device_level || level == akenza_mask ||
+                level == "+" || level == "#")
+                continue;
+            text.replace(start, end - start, akenza_mask);
+        }
+    }
+}
+
 AkenzaDecoder::AkenzaDecoder(AkenzaOptions options) : options_(std::move(options)) {
     if (!options_.secret.empty())
         if (auto p = akenza_secret_problem(options_.secret); !p.empty())
@@ -700,7 +724,21 @@ DecodeResult AkenzaDecoder::reject(RejectCode code, std::string detail) const {
 
 void AkenzaDecoder::redact(RawMessage& message) const {
     message.topic = akenza_redact_topic(message.topic, options_.secret);
-    replace_all(message.payload, options_.secret, akenza_mask);
+    std::string& p = message.payload;
+    replace_all(p, options_.secret, akenza_mask);
+    // A payload cut short may end with the first bytes of the secret.
+    if (!message.received_size || *message.received_size <= p.size()) return;
+    const std::string_view secret = options_.secret;
+    for (std::size_t n = std::min(p.size(), secret.empty() ? 0 : secret.size() - 1); n > 0; --n) {
+        if (std::string_view(p).substr(p.size() - n) == secret.substr(0, n)) {
+            p.replace(p.size() - n, n, akenza_mask);
+            break;
+        }
+    }
+}
+
+void AkenzaDecoder::redact_text(std::string& text) const {
+    akenza_redact_text(text, options_.secret);
 }
 
 DecodeResult AkenzaDecoder::decode(const RawMessage& message) {

@@ -94,6 +94,14 @@ std::string akenza_downlink_topic(std::string_view secret, std::string_view devi
 // every occurrence of `secret` (if not empty) masked too.
 std::string akenza_redact_topic(std::string_view topic, std::string_view secret);
 
+// Masks, in any text (a log line of the MQTT library, a decoded value, an
+// error message), every occurrence of `secret` (if not empty) and the secret
+// level of every akenza topic it quotes: the level after "up/" or "down/"
+// where that word begins a level (after '/', a quote, a blank, or at the
+// start), up to the next '/', quote or the end, unless it is "device", a
+// wildcard or empty. It may mask more than a secret, never less.
+void akenza_redact_text(std::string& text, std::string_view secret);
+
 class AkenzaDecoder final : public Decoder {
   public:
     // Throws std::invalid_argument on options that akenza_*_problem rejects,
@@ -105,8 +113,12 @@ class AkenzaDecoder final : public Decoder {
 
     // Masks secrets in what will be stored: the topic's secret level (also a
     // wrong one: it may be another connector's real secret) and any occurrence
-    // of the configured secret in the payload.
+    // of the configured secret in the payload; in a payload cut short
+    // (received_size), also a start of the secret at its very end.
     void redact(RawMessage& message) const override;
+
+    // akenza_redact_text with the configured secret.
+    void redact_text(std::string& text) const override;
 
     // A mapped field's value, as read from one JSON document, text payload or CSV line.
     struct Slot {

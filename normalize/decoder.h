@@ -23,6 +23,12 @@ class Decoder {
     // secret in the topic. Called by the connector after decode(), for every
     // message. Default: nothing to remove.
     virtual void redact(RawMessage& message) const { (void)message; }
+
+    // Removes secrets from any other text about a message that leaves the
+    // connector: decoded values (a state's value, a meter id), reject details,
+    // the MQTT library's log lines (which quote topics). The connector calls
+    // it on each. Default: nothing to remove.
+    virtual void redact_text(std::string& text) const { (void)text; }
 };
 
 }  // namespace mb

@@ -57,6 +57,9 @@ struct RawMessage {
     std::string payload;
     std::string content_type;  // MQTT v5 Content Type when present
     TimeMs received_at = 0;
+    // Set when `payload` holds only the first bytes of what arrived (an oversized
+    // message, kept no longer than the store keeps it): the size as received.
+    std::optional<std::size_t> received_size{};
 };
 
 // Why a message was rejected. The code is stable (operators filter on it); the

@@ -248,7 +248,7 @@ std::int64_t Store::insert_message(const RawMessage& m, const std::string* reaso
         else
             s.bind_null(6);
     }
-    s.bind(7, static_cast<std::int64_t>(m.payload.size()));
+    s.bind(7, static_cast<std::int64_t>(m.received_size.value_or(m.payload.size())));
     s.step();
     return sqlite3_last_insert_rowid(db_.get());
 }

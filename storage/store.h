@@ -81,6 +81,8 @@ class Store {
     // stamped by its clock: not checked.
     ApplyStats apply(std::span<const Envelope> batch);
 
+    const StoreOptions& options() const { return options_; }
+
     // Clears accepted payloads older than the retention. Bounded work per call.
     // Returns how many payloads were cleared.
     std::uint64_t prune(std::int64_t now_ms, std::size_t max_messages = 20000);

@@ -258,10 +258,14 @@ void Writer::commit_group(std::deque<Pending>& group) {
 
     // A non-transient failure: commit message by message so one bad message
     // cannot block the others; a message that cannot be stored as it is gets
-    // stored as rejected with the storage error as its reason.
-    bool all_ok = true;
+    // stored as rejected with the storage error as its reason. Each submitter
+    // learns whether its own batch was stored whole (merging kept their order).
+    std::vector<std::string> errors(group.size());
+    std::size_t owner = 0, owner_end = group.front().batch.size();
     std::string last_error;
-    for (auto& env : merged) {
+    for (std::size_t i = 0; i < merged.size(); ++i) {
+        while (i >= owner_end) owner_end += group[++owner].batch.size();
+        Envelope& env = merged[i];
         try {
             record(store_.apply(std::span<const Envelope>(&env, 1)), env.rows());
             continue;
@@ -269,9 +273,12 @@ void Writer::commit_group(std::deque<Pending>& group) {
             last_error = e.what();
         }
         if (env.record_only) {
-            // A connector's own record (a command sent, a device gone stale) is not a
-            // received message: there is nothing to store as rejected or to redeliver.
+            // A connector's own record (a command about to be sent, a device gone stale)
+            // is not a received message: there is nothing to store as rejected. The batch
+            // is not committed then, so that what depends on the record (the command's
+            // publication) does not leave.
             spdlog::error("storage: cannot store a record of {}: {}", env.raw.source, last_error);
+            errors[owner] = last_error;
             continue;
         }
         Envelope as_rejected;
@@ -283,11 +290,12 @@ void Writer::commit_group(std::deque<Pending>& group) {
         } catch (const std::exception& e) {
             spdlog::error("storage: cannot store message from {} ({}): {}", env.raw.source,
                           env.raw.topic, e.what());
-            all_ok = false;
-            last_error = e.what();
+            errors[owner] = e.what();
         }
     }
-    finish(all_ok ? CommitOutcome{true, {}} : CommitOutcome{false, last_error});
+    for (std::size_t g = 0; g < group.size(); ++g)
+        group[g].done.set_value(errors[g].empty() ? CommitOutcome{true, {}}
+                                                  : CommitOutcome{false, errors[g]});
 }
 
 }  // namespace mb

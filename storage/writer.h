@@ -14,8 +14,10 @@
 // before acknowledging. Batches submitted together are committed in one
 // transaction (group commit). Transient SQLite errors (busy, full, I/O) do
 // not fail a batch: the writer logs, backs off and retries the same
-// transaction, so ingestion pauses and resumes; only other errors, or a retry
-// still failing at shutdown, fail the batch.
+// transaction, so ingestion pauses and resumes. Other errors isolate the
+// message that causes them (stored as rejected with the error); a batch fails
+// only when a message cannot be stored even so, when a connector's own record
+// (record_only) cannot be stored, or when a retry still fails at shutdown.
 #pragma once
 
 #include <atomic>
@@ -82,6 +84,8 @@ class Writer {
     WriterStats stats() const;
     // The most rows one transaction should hold; submitters size their batches by it.
     std::size_t batch_max_rows() const { return options_.batch_max_rows; }
+    // Bytes of a rejected payload the store keeps: a submitter need not hold more.
+    std::size_t max_stored_payload() const { return store_.options().max_stored_payload; }
     // Increments every time the writer thread goes round its loop, busy or
     // idle (it wakes at least once a second). A value that stops moving means
     // the writer is stuck: the watchdog stops pinging.

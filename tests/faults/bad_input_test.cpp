@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -127,6 +129,92 @@ topics = ["meters/outbound/cust-42/#"]
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait(20s), 0) << d.stderr_text();
 }
+
+// The daemon's peak resident memory so far, in KiB (/proc/PID/status).
+std::int64_t vm_hwm_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(std::strlen("VmHWM:")));
+    return -1;
+}
+
+// One publish of 32 MiB on a connector whose max_payload is 256 KiB, at the
+// protocol of the test's parameter. The daemon keeps at most
+// max_stored_payload bytes of it: with MQTT 3.1.1 libmosquitto still reads
+// the whole packet (and copies its payload once), so the peak grows by about
+// twice the payload, and a third copy of the daemon's own would show; with
+// MQTT 5 the Maximum Packet Size announced in CONNECT keeps the broker from
+// sending it at all (mosquitto drops it for this client and logs it).
+class OversizedPublish : public ::testing::TestWithParam<int> {};
+
+TEST_P(OversizedPublish, CostsAtMostTheLibrarysCopiesAndIsStoredCapped) {
+    const int protocol = GetParam();
+    constexpr std::size_t kPayload = std::size_t{32} << 20;
+    TempDir dir;
+    MosquittoBroker broker(dir / "broker");
+    const auto db = dir / "mb.db";
+    write_file(dir / "mb.toml",
+               fmt::format(R"([storage]
+path = "{}"
+max_stored_payload = "16KiB"
+
+[brokers.local]
+host = "127.0.0.1"
+port = {}
+protocol = "{}"
+
+[[connectors]]
+name = "feed"
+type = "canonical"
+broker = "local"
+topics = ["meters/+/readings"]
+max_payload = "256KiB"
+)",
+                           db.string(), broker.port(), protocol == 5 ? "5" : "3.1.1"));
+    Process d({MB_BINARY, "run", "-c", (dir / "mb.toml").string()}, dir.path());
+    ASSERT_TRUE(d.wait_for_log("subscribed to", 10s)) << d.stderr_text();
+    const std::int64_t before = vm_hwm_kib(d.pid());
+    {
+        MqttPublisher pub(broker.port(), "pub-big", protocol);
+        pub.publish("meters/a/readings", std::string(kPayload, 'x'), 1);
+        pub.publish("meters/a/readings", canonical("42.5", "1646092800000", "1646093700000"), 1);
+        ASSERT_TRUE(pub.wait_all_acked(60s));
+    }
+    ASSERT_TRUE(eventually([&] { return scalar(db, "SELECT count(*) FROM readings") == 1; }, 60s))
+        << d.stderr_text();
+    const std::int64_t growth_kib = vm_hwm_kib(d.pid()) - before;
+    RecordProperty("peak_growth_kib", std::to_string(growth_kib));
+    std::cout << "MQTT " << (protocol == 5 ? "5" : "3.1.1") << ": peak RSS grew by "
+              << growth_kib / 1024 << " MiB for a " << (kPayload >> 20) << " MiB publish\n";
+    const auto rejected = rows(db, "SELECT reason, length(payload) FROM rejected_v");
+    const auto sizes = rows(db, "SELECT payload_size FROM messages WHERE reason IS NOT NULL");
+    if (protocol == 5) {
+        EXPECT_TRUE(rejected.empty()) << rejected.front();
+        EXPECT_NE(broker.log().find("Dropping too large outgoing PUBLISH"), std::string::npos)
+            << broker.log();
+        // Sanitizers' shadow memory and quarantine make RSS meaningless there.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        EXPECT_LT(growth_kib, 8 * 1024) << "KiB";
+#endif
+    } else {
+        ASSERT_EQ(rejected.size(), 1u);
+        EXPECT_EQ(
+            rejected[0],
+            fmt::format("oversized: {} bytes, the limit (max_payload) is 262144|16384", kPayload));
+        EXPECT_EQ(sizes, std::vector<std::string>{std::to_string(kPayload)});
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        EXPECT_LT(growth_kib, static_cast<std::int64_t>(kPayload / 1024 * 5 / 2)) << "KiB";
+#endif
+    }
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait(20s), 0) << d.stderr_text();
+}
+
+std::string protocol_name(const ::testing::TestParamInfo<int>& p) {
+    return p.param == 5 ? "v5" : "v311";
+}
+INSTANTIATE_TEST_SUITE_P(Mqtt, OversizedPublish, ::testing::Values(4, 5), protocol_name);
 
 }  // namespace
 }  // namespace mb::test

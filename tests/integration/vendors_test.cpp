@@ -193,6 +193,133 @@ unit = "W"
     stop();
 }
 
+// At [log] level = "trace" libmosquitto's own lines name every topic the
+// daemon receives; a mapped state may carry the secret in its value, and a
+// device id may be it; a downlink the broker cannot take is reported with
+// its topic. The secret (and a wrong one, maybe another connector's real
+// secret) must show nowhere: not in the daemon's log, not anywhere in the
+// database, not in the CLI's output.
+TEST(AkenzaSecret, IsNeverLoggedStoredOrPrintedEvenAtLogLevelTrace) {
+    const std::string secret = "s3cr3t-uplink-key";
+    const std::string wrong = "wrong-secret-value";
+    TempDir dir;
+    // The broker takes no packet over 1 KiB (and says so in its CONNACK).
+    MosquittoBroker broker(dir / "broker", std::nullopt,
+                           "allow_anonymous true\nmax_packet_size 1024\n");
+    write_file(dir / "akenza.secret", secret + "\n");
+    const auto db = dir / "mb.db";
+    write_file(dir / "mb.toml",
+               fmt::format(R"([storage]
+path = "{}"
+synchronous = "normal"
+
+[log]
+level = "trace"
+
+[brokers.local]
+host = "127.0.0.1"
+port = {}
+protocol = "5"
+
+[[connectors]]
+name = "akenza"
+type = "akenza"
+broker = "local"
+topics = ["/up/+/id/#"]
+secret_file = "{}"
+
+[[connectors.mappings]]
+pointer = "/door"
+state_key = "door"
+
+[[connectors.mappings]]
+pointer = "/energy"
+quantity = "register.energy"
+)",
+                           db.string(), broker.port(), (dir / "akenza.secret").string()));
+    Process d({MB_BINARY, "run", "-c", (dir / "mb.toml").string()}, dir.path());
+    ASSERT_TRUE(d.wait_for_log("subscribed to", 10s)) << d.stderr_text();
+    {
+        MqttPublisher pub(broker.port(), "akenza-device", 5);
+        pub.publish("/up/" + secret + "/id/dev-1",
+                    R"({"door": "opened with )" + secret + R"(", "energy": 1.5})", 1);
+        pub.publish("/up/" + secret + "/id/" + secret, R"({"energy": 2.5})", 1);
+        pub.publish("/up/" + wrong + "/id/dev-1", R"({"energy": 3.5})", 1);
+        ASSERT_TRUE(pub.wait_all_acked(20s));
+    }
+    ASSERT_TRUE(eventually([&] {
+        return count(db, "SELECT coalesce(sum(messages), 0) FROM source_stats") == 3;
+    })) << d.stderr_text();
+    EXPECT_EQ(rows(db, "SELECT meter, key, value FROM states_v"),
+              std::vector<std::string>{"dev-1|door|opened with ***"});
+    EXPECT_EQ(rows(db, "SELECT meter, value FROM readings_v ORDER BY value"),
+              (std::vector<std::string>{"dev-1|1.5", "***|2.5"}));
+
+    // A downlink larger than the broker takes fails in the library, naming the topic.
+    const auto r = run_binary({MB_BINARY, "akenza-downlink", "-c", (dir / "mb.toml").string(),
+                               "--connector", "akenza", "--device", "dev-1", "--topic", "config",
+                               "--payload", std::string(2000, 'x')});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("/down/***/id/dev-1/config"), std::string::npos) << r.err;
+
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait(20s), 0) << d.stderr_text();
+    const std::string log = d.stderr_text();
+    // libmosquitto's lines were there, masked.
+    EXPECT_NE(log.find("received PUBLISH"), std::string::npos) << log;
+    EXPECT_NE(log.find("'/up/***/id/dev-1'"), std::string::npos) << log;
+    const auto dump = run_binary({"/usr/bin/sqlite3", db.string(), ".dump"});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    ASSERT_NE(dump.out.find("INSERT INTO"), std::string::npos);
+    for (const std::string& value : {secret, wrong}) {
+        EXPECT_EQ(log.find(value), std::string::npos) << value << " in the log:\n" << log;
+        EXPECT_EQ(dump.out.find(value), std::string::npos) << value << " in the database";
+        EXPECT_EQ((r.out + r.err).find(value), std::string::npos) << value << ": " << r.err;
+    }
+}
+
+// An MQTT 5 broker acknowledges a downlink its ACL refuses with a reason
+// code: that is a failure, reported without the secret.
+TEST(AkenzaDownlink, RefusedByTheBrokersAclIsAFailureThatHidesTheSecret) {
+    const std::string secret = "s3cr3t-uplink-key";
+    TempDir dir;
+    write_file(dir / "acl", "topic readwrite /up/#\ntopic read /down/#\n");
+    MosquittoBroker broker(
+        dir / "broker", std::nullopt,
+        fmt::format("allow_anonymous true\nacl_file {}\n", (dir / "acl").string()));
+    write_file(dir / "akenza.secret", secret + "\n");
+    write_file(dir / "mb.toml", fmt::format(R"([storage]
+path = "{}"
+
+[brokers.local]
+host = "127.0.0.1"
+port = {}
+protocol = "5"
+
+[[connectors]]
+name = "akenza"
+type = "akenza"
+broker = "local"
+topics = ["/up/+/id/#"]
+secret_file = "{}"
+
+[[connectors.mappings]]
+pointer = "/energy"
+quantity = "register.energy"
+)",
+                                            (dir / "mb.db").string(), broker.port(),
+                                            (dir / "akenza.secret").string()));
+    const auto r = run_binary({MB_BINARY, "akenza-downlink", "-c", (dir / "mb.toml").string(),
+                               "--connector", "akenza", "--device", "dev-1", "--topic", "config",
+                               "--payload", "{}", "--qos", "1"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("the broker refused the publication to /down/***/id/dev-1/config: Not "
+                         "authorized"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ((r.out + r.err).find(secret), std::string::npos) << r.out << r.err;
+}
+
 TEST_F(VendorTest, AinsiteConsumerAndGatewayMessagesOfTheDocument) {
     start(R"([[connectors]]
 name = "ainsite"

@@ -329,7 +329,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"malformed_number.json", "", "", "malformed: not valid JSON: bad number"},
         Bad{"malformed_unmapped_value.json", "", "", "malformed: not valid JSON: bad number"},
         Bad{"malformed_empty.json", "", "", "malformed: not valid JSON"},
-        Bad{"malformed_utf8.json", "", "", "malformed: not valid JSON: the text is not valid UTF-8"},
+        Bad{"malformed_utf8.json", "", "",
+            "malformed: not valid JSON: the text is not valid UTF-8"},
         Bad{"wrong_type_string.json", "", "", "wrong_type: /energy must be a number, got a string"},
         Bad{"wrong_type_bool.json", "", "",
             "wrong_type: /energy must be a number, got a boolean (map booleans with state_key)"},
@@ -667,6 +668,52 @@ TEST(AkenzaRedact, MessageTopicAndPayload) {
     d.redact(wrong);
     EXPECT_EQ(wrong.topic, "/up/***/id/dev-1");
     EXPECT_EQ(wrong.payload, R"({"v":1})");
+}
+
+TEST(AkenzaRedact, AnyTextSuchAsTheMqttLibrarysLogLines) {
+    const auto redacted = [](std::string text) {
+        akenza_redact_text(text, kSecret);
+        return text;
+    };
+    // libmosquitto's own lines quote the topic of every packet.
+    EXPECT_EQ(
+        redacted("Client mb received PUBLISH (d0, q1, r0, m1, '/up/s3cr3t-Secret-42/id/dev-1', "
+                 "... (12 bytes))"),
+        "Client mb received PUBLISH (d0, q1, r0, m1, '/up/***/id/dev-1', ... (12 bytes))");
+    // A wrong secret may be another connector's real one.
+    EXPECT_EQ(redacted("m2, '/up/another-real-secret/id/dev-1/a/b', ..."),
+              "m2, '/up/***/id/dev-1/a/b', ...");
+    EXPECT_EQ(redacted("publish to /down/another-real-secret/id/d/t failed"),
+              "publish to /down/***/id/d/t failed");
+    EXPECT_EQ(redacted("\"up/another-real-secret/id/d\""), "\"up/***/id/d\"");
+    EXPECT_EQ(redacted("'/up/a/id/x' and '/up/b/id/y'"), "'/up/***/id/x' and '/up/***/id/y'");
+    // The configured secret anywhere, also where no topic is.
+    EXPECT_EQ(redacted("opened by s3cr3t-Secret-42!"), "opened by ***!");
+    // What is not a secret level stays: device credentials, filters, other words.
+    EXPECT_EQ(redacted("'/up/device/id/dev-1'"), "'/up/device/id/dev-1'");
+    EXPECT_EQ(redacted("SUBSCRIBE (Mid: 1, Topic: /up/+/id/#, QoS: 1)"),
+              "SUBSCRIBE (Mid: 1, Topic: /up/+/id/#, QoS: 1)");
+    EXPECT_EQ(redacted("setup/backup/x and /up//id/d"), "setup/backup/x and /up//id/d");
+    EXPECT_EQ(redacted(""), "");
+
+    AkenzaDecoder d(test_options());
+    std::string value = "door opened with s3cr3t-Secret-42 on /up/other-secret/id/x";
+    d.redact_text(value);
+    EXPECT_EQ(value, "door opened with *** on /up/***/id/x");
+}
+
+TEST(AkenzaRedact, APayloadCutShortLosesTheStartOfTheSecretAtItsEnd) {
+    AkenzaDecoder d(test_options());
+    RawMessage cut{"akenza", up(), R"({"a":"s3cr3t-Secret-42","b":"s3cr3t-Se)", "", kNow, 1000};
+    d.redact(cut);
+    EXPECT_EQ(cut.payload, R"({"a":"***","b":"***)");
+    // The same text, whole: nothing was cut, so its end is left alone.
+    RawMessage whole{"akenza", up(), R"({"b":"s3cr3t-Se)", "", kNow};
+    d.redact(whole);
+    EXPECT_EQ(whole.payload, R"({"b":"s3cr3t-Se)");
+    RawMessage other{"akenza", up(), R"({"b":"xyz)", "", kNow, 1000};
+    d.redact(other);
+    EXPECT_EQ(other.payload, R"({"b":"xyz)");
 }
 
 TEST(AkenzaRedact, RejectDetailsNeverHoldTheSecret) {

@@ -202,6 +202,15 @@ TEST_F(StoreTest, RejectedMessagesKeepReasonAndCappedPayload) {
     EXPECT_EQ(s2.db().scalar_int("SELECT rejected FROM source_stats"), 1);
 }
 
+// A connector that kept only the start of an oversized payload gives the size as received.
+TEST_F(StoreTest, ACutPayloadKeepsItsSizeAsReceived) {
+    Envelope e = rejected("feed", RejectCode::oversized, "too big", std::string(64, 'x'));
+    e.raw.received_size = 100u << 20;
+    store.apply(Batch{e});
+    EXPECT_EQ(store.db().scalar_int("SELECT payload_size FROM messages"), 100 << 20);
+    EXPECT_EQ(store.db().scalar_int("SELECT length(payload) FROM messages"), 64);
+}
+
 TEST_F(StoreTest, EveryReadingLinksToItsMessage) {
     store.apply(Batch{message("v", {energy("m", kT0, 1)}, kT0, "payload-1"),
                       message("v", {energy("m", kT0 + k15m, 2)}, kT0, "payload-2")});

@@ -624,6 +624,31 @@ TEST_F(TuyaPlatformTest, StoppingAbortsWhatIsPendingAndRefusesMore) {
     EXPECT_EQ(late.result->status, DeviceCommandResult::Status::unavailable);
 }
 
+// The connector drops a command's publication when its record's commit fails:
+// the operator learns that nothing was sent; a command committed earlier stays pending.
+TEST_F(TuyaPlatformTest, ACommandWhoseRecordIsNotCommittedFailsAsNotSent) {
+    synced();
+    Captured kept, lost;
+    Batch staged;
+    platform->submit_command(DeviceCommand{kGw, kCid, "switch_state", "true", {}}, kept.done());
+    platform->on_tick(kNow, staged, out);
+    platform->on_commit(true, {});
+    platform->submit_command(DeviceCommand{kGw, kCid, "valve_state", "closed", {}}, lost.done());
+    platform->on_tick(kNow + 10, staged, out);
+    ASSERT_EQ(platform->pending_commands(), 2u);
+    platform->on_commit(false, "disk I/O error");
+    EXPECT_FALSE(kept.result.has_value());
+    ASSERT_TRUE(lost.result.has_value());
+    EXPECT_EQ(lost.result->status, DeviceCommandResult::Status::unavailable);
+    EXPECT_EQ(lost.result->detail,
+              "the command could not be recorded (disk I/O error); nothing was sent");
+    EXPECT_EQ(lost.result->request_id, "");
+    EXPECT_EQ(platform->pending_commands(), 1u);
+    // Nothing is left to fail twice.
+    platform->on_commit(false, "again");
+    EXPECT_EQ(platform->pending_commands(), 1u);
+}
+
 TEST_F(TuyaPlatformTest, UnknownGatewayInTheTopicIsRejectedUnanswered) {
     const auto env = deliver("devices/sync", sync_msg(kCid), kNow, "gw-x");
     ASSERT_FALSE(env.result.ok());

@@ -148,6 +148,34 @@ TEST_F(WriterTest, APoisonMessageIsIsolatedAndStoredAsRejected) {
     EXPECT_NE(std::string(q.column_text(0)).find("boom"), std::string::npos);
 }
 
+// A connector's own record (a command it is about to send) is no received
+// message that could be stored as rejected: if it cannot be stored, the
+// batch is not committed, so that what depends on it (the command's
+// publication) does not leave. The messages beside it are still stored.
+TEST_F(WriterTest, ARecordThatCannotBeStoredFailsTheCommit) {
+    auto store = open();
+    store.db().exec(
+        "CREATE TRIGGER boom BEFORE INSERT ON commands BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    Writer w(store, WriterOptions{});
+    w.start();
+    Envelope record;
+    record.record_only = true;
+    record.raw = RawMessage{"src", "gw/commands", "", {}, 1};
+    CommandRecord c;
+    c.request_id = "r-1";
+    c.gateway = "gw";
+    c.device = "d";
+    c.code = "valve_state";
+    c.value = "closed";
+    record.commands.push_back(c);
+    const auto outcome = w.submit(Batch{reading_message("m", 1), record}).get();
+    EXPECT_FALSE(outcome.committed);
+    EXPECT_NE(outcome.error.find("boom"), std::string::npos) << outcome.error;
+    w.stop();
+    EXPECT_EQ(store.db().scalar_int("SELECT count(*) FROM readings"), 1);
+    EXPECT_EQ(store.db().scalar_int("SELECT count(*) FROM commands"), 0);
+}
+
 // Checkpoints are left to the writer (after each commit, mostly on its
 // checkpointer thread): the write-ahead log must still be copied back and
 // restarted, so that it stays far smaller than what went through it.
