@@ -254,6 +254,7 @@ bool SpoolConnector::ingest_file(const fs::path& file) {
             env.result = DecodeResult::rejected(
                 RejectCode::oversized,
                 fmt::format("{} bytes, the limit (max_payload) is {}", next->size, max_payload_));
+            env.raw.received_size = next->size;
         } else {
             env.result =
                 decoder_.decode(RawMessage{name_, env.raw.topic, line, {}, env.raw.received_at});

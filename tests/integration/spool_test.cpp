@@ -151,6 +151,9 @@ TEST_F(SpoolTest, AnOversizedLineIsRejectedWithoutBeingHeldInMemory) {
              "rejected_v"),
         (std::vector<std::string>{fmt::format(
             "big.jsonl:2|oversized: {} bytes, the limit (max_payload) is 262144|1024|{{", kHuge)}));
+    // The message row keeps the size of the line as read, not of what was kept.
+    EXPECT_EQ(rows(db(), "SELECT payload_size FROM messages WHERE topic = 'big.jsonl:2'"),
+              (std::vector<std::string>{fmt::format("{}", kHuge)}));
     EXPECT_NE(p->stderr_text().find("ingested big.jsonl (3 lines, 1 rejected)"), std::string::npos)
         << p->stderr_text();
     ASSERT_GT(before, 0);
