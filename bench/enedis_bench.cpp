@@ -1,6 +1,6 @@
-// mb_bench_enedis: Enedis end to end. A real prosody (tests/integration/
+// mb_bench_enedis: Enedis end to end. A real prosody (tests/support/
 // prosody_server.h: its own port, CA and users) and the fake DataConnect
-// proxy (tests/integration/xmpp_responder.h answering get_load_curve for any
+// proxy (tests/support/xmpp_responder.h answering get_load_curve for any
 // usage point and window with tests/support/quoalise_answers.h), then the
 // real meterbridge binary configured with one enedis connector at the
 // highest rate limit the configuration allows (5 requests/s, the upstream's)
@@ -55,14 +55,14 @@
 
 #include "bench/bench_common.h"
 #include "bench/row_counter.h"
-#include "connectors/enedis_jobs.h"
-#include "daemon/fetch_plan.h"
-#include "normalize/paris_day.h"
+#include "connectors/enedis/enedis_jobs.h"
+#include "connectors/enedis/fetch_plan.h"
+#include "normalize/enedis/paris_day.h"
 #include "storage/store.h"
 #include "storage/writer.h"
-#include "tests/integration/process.h"
-#include "tests/integration/prosody_server.h"
-#include "tests/integration/xmpp_responder.h"
+#include "tests/support/process.h"
+#include "tests/support/prosody_server.h"
+#include "tests/support/xmpp_responder.h"
 #include "tests/support/quoalise_answers.h"
 #include "tests/support/temp_dir.h"
 

@@ -284,7 +284,7 @@ bool run_libmosquitto(int port, const std::string& client_id, Sub& s, bool batch
         mosquitto_disconnect(m);
         mosquitto_loop_stop(m, false);
     } else {
-        // meterbridge's loop (connectors/mqtt_connector.cpp), with nothing to commit.
+        // meterbridge's loop (connectors/mqtt/mqtt_connector.cpp), with nothing to commit.
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         auto last_misc = std::chrono::steady_clock::now();
         bool announced = false;

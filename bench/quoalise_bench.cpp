@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "normalize/quoalise_decoder.h"
+#include "normalize/enedis/quoalise_decoder.h"
 
 namespace {
 

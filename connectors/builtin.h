@@ -1,12 +1,17 @@
-// The built-in connector types. Contract: adds one row per type (voltaware,
-// ainsite, ainsite-gateway, tuya, akenza, enedis) to `registry`; called once, by
-// builtin_registry(), and must not depend on any other static initialisation.
+// The connector types built into meterbridge: one register_<folder>() per
+// vendor folder of connectors/, called in order of folder name. The list is
+// written by the build (connectors/CMakeLists.txt, cmake/builtin.cpp.in) from
+// the folders that declare a vendor with mb_vendor(): adding a vendor
+// touches no list.
+//
+// Who calls: the daemon, tests and benches, from any thread; the registry is
+// built on first use (thread-safe static initialisation) and immutable.
 #pragma once
 
 namespace mb {
 
 class ConnectorRegistry;
 
-void register_builtin_connectors(ConnectorRegistry& registry);
+const ConnectorRegistry& builtin_registry();
 
 }  // namespace mb

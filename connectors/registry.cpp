@@ -4,7 +4,6 @@
 #include <stdexcept>
 #include <utility>
 
-#include "connectors/builtin.h"
 
 namespace mb {
 
@@ -70,15 +69,5 @@ std::vector<std::string> ConnectorRegistry::type_names() const {
     return names;
 }
 
-const ConnectorRegistry& builtin_registry() {
-    // Filled on first use (thread-safe static init), after every other
-    // translation unit's statics exist: no static-init-order dependency.
-    static const ConnectorRegistry registry = [] {
-        ConnectorRegistry r;
-        register_builtin_connectors(r);
-        return r;
-    }();
-    return registry;
-}
 
 }  // namespace mb

@@ -1,20 +1,23 @@
-// ConnectorRegistry: the table of connector types. Adding a vendor is one row
-// here (see builtin_registry() in registry.cpp): its type name, its transport,
-// how to parse its own config keys and jobs, and how to build its connector.
+// ConnectorRegistry: the table of connector types. Each vendor folder of
+// connectors/ adds its rows (its register_<folder>(), listed by the build in
+// builtin.cpp): type name, transport, how to parse its own config keys and
+// jobs, and how to build its connector.
 //
 // Who calls: load_config() (main thread) asks a row to parse the keys it owns;
 // the daemon asks it to build connectors. Rows are immutable after start-up.
 #pragma once
 
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "connectors/connector.h"
-#include "daemon/config.h"
-#include "daemon/config_reader.h"
+#include "connectors/connector_config.h"
+#include "normalize/config/table_reader.h"
 
 namespace mb {
 
@@ -22,12 +25,14 @@ class Writer;
 
 enum class Transport : std::uint8_t { mqtt, xmpp, local };
 
-// What a connector gets from the daemon. The writer outlives every connector;
-// the config is shared because SIGHUP swaps the daemon's copy while older
-// connectors keep running on theirs.
+// What a row's make_connector gets from the daemon, valid during that call
+// only: rows copy what their connector keeps. The writer outlives every
+// connector.
 struct ConnectorContext {
     Writer& writer;
-    std::shared_ptr<const Config> config;
+    const std::map<std::string, BrokerConfig>& brokers;
+    const std::vector<JobConfig>& jobs;  // every job; a row keeps those naming its connector
+    std::filesystem::path database;      // for read-only lookups at start (storage/query.h)
 };
 
 struct ConnectorType {
@@ -65,8 +70,5 @@ class ConnectorRegistry {
   private:
     std::vector<ConnectorType> types_;
 };
-
-// The registry of every connector type built into meterbridge.
-const ConnectorRegistry& builtin_registry();
 
 }  // namespace mb

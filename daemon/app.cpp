@@ -112,7 +112,7 @@ void App::start_connector(const ConnectorConfig& cfg) {
     if (!type)
         throw std::runtime_error(fmt::format("connector {}: unknown type {}", cfg.name, cfg.type));
     Running r;
-    r.context = std::make_unique<ConnectorContext>(ConnectorContext{*writer_, config_});
+    r.context = std::make_unique<ConnectorContext>(ConnectorContext{*writer_, config_->brokers, config_->jobs, config_->storage.path});
     r.connector = type->make_connector(*r.context, cfg);
     r.fingerprint = cfg.fingerprint;
     r.type = cfg.type;

@@ -34,7 +34,7 @@
 
 #include "connectors/registry.h"
 #include "daemon/config.h"
-#include "daemon/control_server.h"
+#include "daemon/control/control_server.h"
 #include "storage/store.h"
 #include "storage/writer.h"
 

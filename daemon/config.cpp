@@ -20,21 +20,10 @@
 #include <toml++/toml.h>
 
 #include "connectors/registry.h"
-#include "daemon/config_reader.h"
+#include "normalize/config/table_reader.h"
 
 namespace mb {
 
-std::string ConfigError::to_string() const {
-    std::string out = file;
-    if (line > 0) out += fmt::format(":{}:{}", line, column);
-    out += ": ";
-    if (!key.empty()) {
-        out += key;
-        out += ": ";
-    }
-    out += message;
-    return out;
-}
 
 namespace {
 

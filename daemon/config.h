@@ -5,7 +5,7 @@
 // ConfigError naming file, line, column and the dotted key, so that an operator
 // sees all of them at once. It throws only for programming errors.
 // Secrets are never stored in this structure: only the paths of their files
-// (see secret.h for reading them).
+// (normalize/config/secret.h reads them).
 #pragma once
 
 #include <chrono>
@@ -17,18 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "connectors/connector_config.h"
+#include "normalize/config/config_error.h"
+
 namespace mb {
-
-struct ConfigError {
-    std::string file;
-    std::uint32_t line = 0;  // 0 when the problem has no position (missing file)
-    std::uint32_t column = 0;
-    std::string key;  // dotted path: "connectors[1].broker", "" for the file itself
-    std::string message;
-
-    // "etc/x.toml:12:1: connectors[1].brokr: unknown key"
-    std::string to_string() const;
-};
 
 enum class SyncMode { normal, full };
 
@@ -54,56 +46,6 @@ struct ControlConfig {
 
 struct LogConfig {
     std::string level = "info";  // trace|debug|info|warn|error
-};
-
-struct BrokerConfig {
-    std::string name;
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 1883;
-    std::optional<bool> tls;  // unset: on for non-loopback hosts
-    bool tls_insecure = false;
-    std::string ca_file, ca_path, cert_file, key_file;
-    std::string username;
-    std::string password_file;  // relative names resolve in $CREDENTIALS_DIRECTORY
-    std::chrono::seconds keepalive{30};
-    int protocol = 4;  // 4 = MQTT 3.1.1, 5 = MQTT 5
-};
-
-// Keys specific to one connector type, parsed by the type's registry row.
-// Each vendor derives its own options struct from this.
-struct ConnectorOptions {
-    virtual ~ConnectorOptions() = default;
-};
-
-struct ConnectorConfig {
-    std::string name;  // becomes `source` of readings
-    std::string type;
-    std::string broker;  // MQTT connectors: a key of Config::brokers
-    std::vector<std::string> topics;
-    int qos = 1;
-    bool clean_session = false;
-    std::string client_id;  // default "meterbridge-<name>"
-    std::size_t max_payload = 256 * 1024;
-    std::shared_ptr<const ConnectorOptions> options;
-    // The connector's TOML table rendered canonically; SIGHUP restarts a
-    // connector only when this changed (or its broker's did).
-    std::string fingerprint;
-    std::uint32_t line = 0;
-};
-
-// A `[[jobs]]` entry. The keys beyond name/connector/command are validated by
-// the registry row of the connector's type (only some types take jobs).
-struct JobOptions {
-    virtual ~JobOptions() = default;
-};
-
-struct JobConfig {
-    std::string name;
-    std::string connector;
-    std::string command;
-    std::shared_ptr<const JobOptions> options;
-    std::string fingerprint;
-    std::uint32_t line = 0;
 };
 
 struct Config {

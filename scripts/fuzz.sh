@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan+UBSan) and runs each for SECONDS
-# (default 60) on its corpus in tests/fuzz/corpus/<name>/, which grows with
+# (default 60) on its corpus in tests/fuzz/<vendor>/corpus/<name>/, which grows with
 # what the fuzzer finds. A crash leaves crash-* in build/fuzz/artifacts/ and
 # fails the script; turn each into a regression test.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
@@ -23,11 +23,13 @@ scratch_root=$(mktemp -d)
 trap 'rm -rf "$scratch_root"' EXIT
 for t in "${targets[@]}"; do
   name=${t#fuzz_}
-  corpus=tests/fuzz/corpus/$name
+  src=$(ls tests/fuzz/*/"${name}_fuzz.cpp")
+  vdir=$(dirname "$src")
+  corpus=$vdir/corpus/$name
   mkdir -p "$corpus"
   echo "== $t for ${seconds}s (corpus $corpus)"
   dict=()
-  [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
+  [[ -f $vdir/$name.dict ]] && dict=(-dict="$vdir/$name.dict")
   dirs=("$corpus")
   if [[ ${MB_FUZZ_READONLY:-0} == 1 ]]; then
     mkdir -p "$scratch_root/$name"

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "tests/integration/mosquitto_broker.h"
-#include "tests/integration/mqtt_publisher.h"
-#include "tests/integration/process.h"
-#include "tests/integration/view_rows.h"
+#include "tests/support/mosquitto_broker.h"
+#include "tests/support/mqtt_publisher.h"
+#include "tests/support/process.h"
+#include "tests/support/view_rows.h"
 #include "tests/support/eventually.h"
 #include "tests/support/fixture.h"
 #include "tests/support/temp_dir.h"

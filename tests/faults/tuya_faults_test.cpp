@@ -17,11 +17,11 @@
 #include <string>
 #include <thread>
 
-#include "tests/integration/mosquitto_broker.h"
-#include "tests/integration/mqtt_publisher.h"
-#include "tests/integration/process.h"
-#include "tests/integration/tuya_gateway.h"
-#include "tests/integration/view_rows.h"
+#include "tests/support/mosquitto_broker.h"
+#include "tests/support/mqtt_publisher.h"
+#include "tests/support/process.h"
+#include "tests/support/tuya_gateway.h"
+#include "tests/support/view_rows.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 

@@ -14,8 +14,8 @@
 #include <functional>
 #include <string>
 
-#include "tests/integration/process.h"
-#include "tests/integration/xmpp_stand_in.h"
+#include "tests/support/process.h"
+#include "tests/support/xmpp_stand_in.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 

@@ -6,7 +6,7 @@
 #include "normalize/time_format.h"
 #include "storage/query.h"
 #include "storage/store.h"
-#include "tests/integration/process.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace mb::test {

@@ -19,9 +19,9 @@
 #include <mutex>
 #include <thread>
 
-#include "daemon/control_client.h"
-#include "daemon/control_server.h"
-#include "tests/integration/process.h"
+#include "daemon/control/control_client.h"
+#include "daemon/control/control_server.h"
+#include "tests/support/process.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 

@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "storage/query.h"
-#include "tests/integration/process.h"
-#include "tests/integration/view_rows.h"
-#include "tests/integration/xmpp_stand_in.h"
+#include "tests/support/process.h"
+#include "tests/support/view_rows.h"
+#include "tests/support/xmpp_stand_in.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 

@@ -12,11 +12,11 @@
 #include <set>
 #include <thread>
 
-#include "daemon/fetch_plan.h"
-#include "tests/integration/process.h"
-#include "tests/integration/prosody_server.h"
-#include "tests/integration/view_rows.h"
-#include "tests/integration/xmpp_responder.h"
+#include "connectors/enedis/fetch_plan.h"
+#include "tests/support/process.h"
+#include "tests/support/prosody_server.h"
+#include "tests/support/view_rows.h"
+#include "tests/support/xmpp_responder.h"
 #include "tests/support/eventually.h"
 #include "tests/support/fixture.h"
 #include "tests/support/quoalise_answers.h"

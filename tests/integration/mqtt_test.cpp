@@ -9,15 +9,16 @@
 #include <random>
 #include <thread>
 
+#include "connectors/builtin.h"
 #include "connectors/registry.h"
 #include "daemon/config.h"
 #include "storage/query.h"
 #include "storage/store.h"
 #include "storage/writer.h"
-#include "tests/integration/mosquitto_broker.h"
-#include "tests/integration/mqtt_publisher.h"
-#include "tests/integration/process.h"
-#include "tests/integration/view_rows.h"
+#include "tests/support/mosquitto_broker.h"
+#include "tests/support/mqtt_publisher.h"
+#include "tests/support/process.h"
+#include "tests/support/view_rows.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
@@ -217,7 +218,7 @@ TEST(MqttStaging, ABacklogIsCommittedInTransactionsOfAtMostBatchMaxRows) {
     wo.batch_max_rows = kBatchMaxRows;
     Writer writer(store, wo);
     writer.start();
-    ConnectorContext ctx{writer, config};
+    ConnectorContext ctx{writer, config->brokers, config->jobs, config->storage.path};
     const ConnectorType* type = builtin_registry().find("canonical");
     ASSERT_NE(type, nullptr);
     MqttPublisher pub(broker.port());

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <thread>
 
-#include "tests/integration/process.h"
-#include "tests/integration/view_rows.h"
+#include "tests/support/process.h"
+#include "tests/support/view_rows.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 

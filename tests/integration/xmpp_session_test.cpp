@@ -1,4 +1,4 @@
-// XmppSession against a real prosody (tests/integration/prosody_server.h), with
+// XmppSession against a real prosody (tests/support/prosody_server.h), with
 // a second gloox client playing the DataConnect proxy (xmpp_responder.h).
 #include <fmt/format.h>
 #include <gloox/tag.h>
@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "connectors/xmpp_session.h"
-#include "tests/integration/mosquitto_broker.h"
-#include "tests/integration/prosody_server.h"
-#include "tests/integration/xmpp_responder.h"
+#include "connectors/xmpp/xmpp_session.h"
+#include "tests/support/mosquitto_broker.h"
+#include "tests/support/prosody_server.h"
+#include "tests/support/xmpp_responder.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 

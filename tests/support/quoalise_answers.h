@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "normalize/paris_day.h"
+#include "normalize/enedis/paris_day.h"
 
 namespace mb::test {
 

@@ -12,8 +12,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "normalize/ainsite_decoder.h"
-#include "normalize/register_map.h"
+#include "normalize/ainsite/ainsite_decoder.h"
+#include "normalize/ainsite/register_map.h"
 #include "tests/support/fixture.h"
 
 namespace mb {

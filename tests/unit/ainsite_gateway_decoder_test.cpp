@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "normalize/ainsite_gateway_decoder.h"
+#include "normalize/ainsite/ainsite_gateway_decoder.h"
 #include "tests/support/fixture.h"
 
 namespace mb {

@@ -9,10 +9,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "connectors/ainsite_type.h"
+#include "connectors/ainsite/ainsite_type.h"
 #include "connectors/registry.h"
 #include "daemon/config.h"
-#include "normalize/ainsite_decoder.h"
+#include "normalize/ainsite/ainsite_decoder.h"
 
 namespace mb {
 namespace {

@@ -12,7 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "normalize/akenza_decoder.h"
+#include "normalize/akenza/akenza_decoder.h"
 #include "normalize/quantity.h"
 
 #ifndef MB_SOURCE_DIR

@@ -10,7 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "connectors/akenza_type.h"
+#include "connectors/akenza/akenza_type.h"
 #include "connectors/registry.h"
 #include "daemon/config.h"
 #include "tests/support/temp_dir.h"

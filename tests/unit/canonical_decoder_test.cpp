@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "normalize/canonical_decoder.h"
+#include "normalize/canonical/canonical_decoder.h"
 
 namespace mb {
 namespace {

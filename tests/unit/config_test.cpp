@@ -15,10 +15,11 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include "connectors/builtin.h"
 #include "connectors/registry.h"
 #include "daemon/config.h"
-#include "daemon/config_reader.h"
-#include "daemon/secret.h"
+#include "normalize/config/table_reader.h"
+#include "normalize/config/secret.h"
 #include "tests/support/scoped_env.h"
 #include "tests/support/temp_dir.h"
 

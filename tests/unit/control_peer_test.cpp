@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "daemon/control_server.h"
+#include "daemon/control/control_server.h"
 
 namespace mb {
 namespace {

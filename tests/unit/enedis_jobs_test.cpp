@@ -1,5 +1,5 @@
 // EnedisJobs without a network: calls out, answers in, envelopes checked.
-#include "connectors/enedis_jobs.h"
+#include "connectors/enedis/enedis_jobs.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

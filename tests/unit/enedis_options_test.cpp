@@ -1,6 +1,6 @@
 // The enedis connector's keys and its jobs (DESIGN.md §4), through the real
 // loader: every problem at its key and line.
-#include "connectors/enedis_options.h"
+#include "connectors/enedis/enedis_options.h"
 
 #include <fstream>
 
@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "connectors/registry.h"
+#include "daemon/config.h"
 #include "tests/support/scoped_env.h"
 #include "tests/support/temp_dir.h"
 

@@ -11,6 +11,7 @@
 
 #include <gmock/gmock.h>
 
+#include "connectors/builtin.h"
 #include "connectors/registry.h"
 #include "daemon/config.h"
 #include "tests/support/scoped_env.h"

@@ -1,4 +1,4 @@
-#include "daemon/fetch_plan.h"
+#include "connectors/enedis/fetch_plan.h"
 
 #include <gtest/gtest.h>
 

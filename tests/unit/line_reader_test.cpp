@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "connectors/line_reader.h"
+#include "connectors/spool/line_reader.h"
 
 namespace mb {
 namespace {

@@ -15,7 +15,7 @@
 
 #include <gtest/gtest.h>
 
-#include "normalize/quoalise_decoder.h"
+#include "normalize/enedis/quoalise_decoder.h"
 #include "tests/support/fixture.h"
 
 namespace mb {

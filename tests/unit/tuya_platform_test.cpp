@@ -1,7 +1,7 @@
 // TuyaPlatform without a broker: messages in, answers (captured by a recording
 // outbox), envelopes, command outcomes and timers out. The real broker path is
 // tests/integration/tuya_test.cpp.
-#include "connectors/tuya_platform.h"
+#include "connectors/tuya/tuya_platform.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "connectors/registry.h"
-#include "connectors/tuya_type.h"
+#include "connectors/tuya/tuya_type.h"
 #include "daemon/config.h"
 
 namespace mb {

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "normalize/quantity.h"
-#include "normalize/tuya_protocol.h"
+#include "normalize/tuya/tuya_protocol.h"
 
 #ifndef MB_SOURCE_DIR
 #error "MB_SOURCE_DIR must name the source tree (for tests/fixtures)"

@@ -11,10 +11,10 @@
 #include <gtest/gtest.h>
 
 #include "connectors/registry.h"
-#include "connectors/voltaware_type.h"
+#include "connectors/voltaware/voltaware_type.h"
 #include "daemon/config.h"
 #include "normalize/quantity.h"
-#include "normalize/voltaware_decoder.h"
+#include "normalize/voltaware/voltaware_decoder.h"
 
 #ifndef MB_SOURCE_DIR
 #error "MB_SOURCE_DIR must name the source tree (for tests/fixtures)"

@@ -1,7 +1,7 @@
 // XmppStreamGuard: what a server's XML may do before gloox parses it. The
 // gloox-specific cases were each checked against gloox 1.0.24's own parser:
 // repeated 200,000 times, every one of them crashes it (a tree that deep).
-#include "connectors/xmpp_stream_guard.h"
+#include "connectors/xmpp/xmpp_stream_guard.h"
 
 #include <gloox/parser.h>
 #include <gloox/tag.h>

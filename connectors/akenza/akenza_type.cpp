@@ -1,0 +1,396 @@
+#include "connectors/akenza/akenza_type.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "connectors/mqtt/mosquitto_handle.h"
+#include "connectors/registry.h"
+#include "normalize/config/table_reader.h"
+#include "normalize/config/secret.h"
+#include "normalize/quantity.h"
+
+namespace mb {
+
+namespace {
+
+constexpr std::int64_t kMinIntervalMs = 1000;
+constexpr std::int64_t kMaxIntervalMs = 366LL * 24 * 3600 * 1000;
+
+std::vector<std::string_view> levels_of(std::string_view filter) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t end = filter.find('/', start);
+        out.push_back(filter.substr(start, end == filter.npos ? filter.npos : end - start));
+        if (end == filter.npos) return out;
+        start = end + 1;
+    }
+}
+
+// Subscriptions that can never receive an uplink, or that would put the secret
+// in the configuration. Messages never echo the filter (it may hold a secret).
+void check_topics(TableReader& r, const ConnectorConfig& c, bool accept_device) {
+    for (std::size_t i = 0; i < c.topics.size(); ++i) {
+        const auto levels = levels_of(c.topics[i]);
+        if (levels[0] == "#") continue;
+        if (levels[0] != "" && levels[0] != "+") {
+            r.error("topics",
+                    fmt::format("topics[{}] can never match an akenza uplink, whose topic starts "
+                                "with '/' (/up/<secret>/id/<deviceId>): is the leading '/' "
+                                "missing? (\"/up/+/id/#\")",
+                                i));
+            continue;
+        }
+        if (levels.size() > 1 && levels[1] != "up" && levels[1] != "+" && levels[1] != "#") {
+            r.error("topics", fmt::format("topics[{}] can never match an akenza uplink "
+                                          "(/up/<secret>/id/<deviceId>)",
+                                          i));
+            continue;
+        }
+        if (levels.size() < 3) continue;
+        if (levels[2] == akenza_device_level) {
+            if (!accept_device)
+                r.error("topics", fmt::format("topics[{}] subscribes to device-credential uplinks "
+                                              "(/up/device/...), which are rejected unless "
+                                              "accept_device_credentials = true",
+                                              i));
+        } else if (levels[2] != "+" && levels[2] != "#") {
+            r.error("topics",
+                    fmt::format("topics[{}]: write '+' in place of the uplink secret "
+                                "(\"/up/+/id/#\"); a secret in a subscription would sit in the "
+                                "configuration and the logs; the decoder checks it against "
+                                "secret_file",
+                                i));
+        }
+    }
+}
+
+std::string join_canonical() {
+    std::string out;
+    for (const auto& q : quantity::all()) {
+        if (!out.empty()) out += ", ";
+        out += q.name;
+    }
+    return out;
+}
+
+// Parses one [[connectors.mappings]] table; returns false when it has errors.
+bool parse_mapping(TableReader& m, AkenzaMapping& out) {
+    static constexpr std::string_view kReadingKeys[] = {"unit", "kind", "scale", "duration",
+                                                        "timestamp_marks"};
+    // Once the target is unknown, the keys that depend on it cannot be judged.
+    const auto give_up = [&] {
+        for (std::string_view key : kReadingKeys) m.accept(key);
+        return false;
+    };
+    bool ok = true;
+    const auto bad = [&](std::string_view key, std::string message) {
+        m.error(key, std::move(message));
+        ok = false;
+    };
+
+    if (auto t = m.string("data_topic")) {
+        if (t->empty())
+            bad("data_topic", "must not be empty (no sub-topic is \"default\")");
+        else if (t->find_first_of(std::string_view("/+#\0", 4)) != std::string::npos)
+            bad("data_topic",
+                "cannot contain '/', '+', '#' or NUL: sub-topic levels are joined with '_' "
+                "(/up/<secret>/id/<deviceId>/alerts/critical is \"alerts_critical\")");
+        else
+            out.data_topic = *t;
+    } else if (m.has("data_topic")) {
+        ok = false;
+    }
+
+    if (auto p = m.required_string("pointer")) {
+        if (auto problem = akenza_pointer_problem(*p); !problem.empty())
+            bad("pointer", problem);
+        else
+            out.pointer = *p;
+    } else {
+        ok = false;
+    }
+
+    if (auto t = m.string("timestamp")) {
+        if (auto problem = akenza_pointer_problem(*t); !problem.empty())
+            bad("timestamp", problem);
+        else
+            out.timestamp = *t;
+    } else if (m.has("timestamp")) {
+        ok = false;
+    }
+    if (auto f = m.one_of("timestamp_format", {"iso8601", "unix_s", "unix_ms"})) {
+        if (!m.has("timestamp"))
+            bad("timestamp_format",
+                "is only used with timestamp (without one, readings take the time of receipt)");
+        else if (*f == "unix_s")
+            out.timestamp_format = AkenzaTimeFormat::unix_s;
+        else if (*f == "unix_ms")
+            out.timestamp_format = AkenzaTimeFormat::unix_ms;
+    } else if (m.has("timestamp_format")) {
+        ok = false;
+    }
+
+    if (auto r = m.boolean("required"))
+        out.required = *r;
+    else if (m.has("required"))
+        ok = false;
+
+    const bool has_quantity = m.has("quantity");
+    const bool has_state = m.has("state_key");
+    if (has_quantity && has_state) {
+        m.accept("quantity");
+        m.accept("state_key");
+        bad("state_key",
+            "a mapping has either quantity (a reading) or state_key (a state event), not both");
+        return give_up();
+    }
+    if (!has_quantity && !has_state) {
+        bad("", "needs quantity (a reading) or state_key (a state event)");
+        return give_up();
+    }
+
+    if (has_state) {
+        if (auto k = m.string("state_key")) {
+            out.state_key = *k;
+            AkenzaMapping probe;
+            probe.state_key = *k;
+            if (k->empty())
+                bad("state_key", "must not be empty");
+            else if (auto problem = akenza_mapping_problem(probe); !problem.empty())
+                bad("state_key", problem);
+        } else {
+            ok = false;
+        }
+        for (std::string_view key : kReadingKeys) {
+            if (!m.has(key)) continue;
+            m.accept(key);
+            bad(key, "is only used by readings (quantity), not by state events (state_key)");
+        }
+        return ok;
+    }
+
+    const auto q = m.string("quantity");
+    if (!q) return give_up();  // wrong type, already reported
+    if (!quantity::is_valid_name(*q)) {
+        bad("quantity", fmt::format("'{}' is neither a canonical quantity ({}) nor register.<id>",
+                                    *q, join_canonical()));
+        return give_up();
+    }
+    out.quantity = *q;
+    const auto info = quantity::find(*q);
+
+    if (auto u = m.string("unit")) {
+        if (info && *u != info->unit)
+            bad("unit", fmt::format("the unit of {} is {}: omit unit, or write \"{}\" and scale "
+                                    "the value into it",
+                                    *q, info->unit, info->unit));
+        else if (u->empty())
+            bad("unit", "must not be empty (omit it for no unit)");
+        else
+            out.unit = *u;
+    } else if (m.has("unit")) {
+        ok = false;
+    }
+    if (info) out.unit = std::string(info->unit);
+
+    if (auto k = m.one_of("kind", {"instant", "cumulative", "interval"})) {
+        const Kind kind = *parse_kind(*k);
+        if (info && kind != info->kind)
+            bad("kind", fmt::format("{} is always {}: omit kind", *q, to_string(info->kind)));
+        else
+            out.kind = kind;
+    } else if (m.has("kind")) {
+        ok = false;
+    }
+    if (info) out.kind = info->kind;
+
+    if (auto s = m.number("scale")) {
+        if (!std::isfinite(*s) || *s == 0)
+            bad("scale", "must be a finite number other than 0 (e.g. 1000 for kWh → Wh)");
+        else
+            out.scale = *s;
+    } else if (m.has("scale")) {
+        ok = false;
+    }
+
+    const auto duration = m.duration("duration");
+    const auto marks = m.one_of("timestamp_marks", {"start", "end"});
+    if (out.kind == Kind::interval) {
+        if (duration) {
+            if (duration->count() < kMinIntervalMs || duration->count() > kMaxIntervalMs)
+                bad("duration", "must be between 1s and 366 days");
+            else
+                out.duration_ms = duration->count();
+        } else if (!m.has("duration")) {
+            bad("duration",
+                fmt::format("missing required key: an interval reading ({}) needs the length of "
+                            "its interval (e.g. \"PT15M\")",
+                            *q));
+        } else {
+            ok = false;
+        }
+        if (marks) {
+            out.stamp = *marks == "start" ? AkenzaStamp::start : AkenzaStamp::end;
+        } else if (!m.has("timestamp_marks")) {
+            bad("timestamp_marks",
+                "missing required key: does the timestamp (or the time of receipt) mark the "
+                "\"start\" or the \"end\" of the interval?");
+        } else {
+            ok = false;
+        }
+    } else {
+        for (std::string_view key : {"duration", "timestamp_marks"})
+            if (m.has(key))
+                bad(key, fmt::format("is only used by interval readings ({} is {})", *q,
+                                     to_string(out.kind)));
+    }
+    return ok;
+}
+
+std::shared_ptr<const ConnectorOptions> parse_akenza_options(TableReader& r, ConnectorConfig& c) {
+    auto o = std::make_shared<AkenzaConnectorOptions>();
+    AkenzaOptions& d = o->decoder;
+
+    if (auto v = r.boolean("accept_device_credentials")) d.accept_device_credentials = *v;
+    if (auto f = r.secret_file("secret_file", false)) {
+        o->secret_file = *f;
+    } else if (!r.has("secret_file") && !d.accept_device_credentials) {
+        r.error("secret_file",
+                "missing required key: the file holding the device connector's uplink secret "
+                "(or set accept_device_credentials = true to take only /up/device/... uplinks)");
+    }
+    if (auto v = r.boolean("csv_header")) d.csv_header = *v;
+    if (auto v = r.one_of("csv_delimiter", {",", ";", "\t", "|"})) d.csv_delimiter = (*v)[0];
+
+    check_topics(r, c, d.accept_device_credentials);
+
+    const toml::array* arr = r.table_array("mappings");
+    if (arr == nullptr) {
+        if (!r.has("mappings"))
+            r.error("mappings",
+                    "missing required key: at least one [[connectors.mappings]] (pointer → "
+                    "quantity) is needed");
+        return o;
+    }
+    if (arr->empty()) {
+        r.error("mappings", "must hold at least one mapping");
+        return o;
+    }
+    // (data topic, quantity or state key) → index of the first mapping
+    std::map<std::pair<std::string, std::string>, std::size_t> seen;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        TableReader m = r.child(*arr->get(i)->as_table(), fmt::format("mappings[{}]", i));
+        AkenzaMapping mapping;
+        const bool ok = parse_mapping(m, mapping);
+        m.finish();
+        if (!ok) continue;
+        const bool state = !mapping.state_key.empty();
+        const std::string target =
+            state ? "state " + mapping.state_key : "quantity " + mapping.quantity;
+        auto [it, inserted] = seen.try_emplace({mapping.data_topic, target}, i);
+        if (!inserted) {
+            m.error(state ? "state_key" : "quantity",
+                    fmt::format("{} is already mapped for data topic '{}' by mappings[{}] (one "
+                                "message would give it twice)",
+                                target, mapping.data_topic, it->second));
+            continue;
+        }
+        d.mappings.push_back(std::move(mapping));
+    }
+    return o;
+}
+
+}  // namespace
+
+std::unique_ptr<AkenzaDecoder> make_akenza_decoder(const ConnectorConfig& config) {
+    const auto* o = dynamic_cast<const AkenzaConnectorOptions*>(config.options.get());
+    if (o == nullptr)
+        throw std::runtime_error(
+            fmt::format("connector {}: type akenza built without its options", config.name));
+    AkenzaOptions options = o->decoder;
+    if (!o->secret_file.empty()) {
+        try {
+            options.secret = read_secret_file(o->secret_file);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(
+                fmt::format("connector {}: secret_file: {}", config.name, e.what()));
+        }
+        if (auto problem = akenza_secret_problem(options.secret); !problem.empty())
+            throw std::runtime_error(fmt::format("connector {}: secret_file '{}': {}", config.name,
+                                                 resolve_secret_path(o->secret_file).string(),
+                                                 problem));
+    }
+    try {
+        return std::make_unique<AkenzaDecoder>(std::move(options));
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(fmt::format("connector {}: {}", config.name, e.what()));
+    }
+}
+
+MqttTypeSpec akenza_type_spec() {
+    MqttTypeSpec spec;
+    spec.type = "akenza";
+    spec.description =
+        "akenza device uplinks (/up/<secret>/id/<deviceId>[/<sub-topic>...]) mapped to readings "
+        "by [[connectors.mappings]]";
+    spec.parse_options = parse_akenza_options;
+    spec.make_decoder = [](const ConnectorConfig& c) -> std::unique_ptr<Decoder> {
+        return make_akenza_decoder(c);
+    };
+    return spec;
+}
+
+void register_akenza(ConnectorRegistry& registry) {
+    registry.add(make_mqtt_type(akenza_type_spec()));
+}
+
+}  // namespace mb
+
+namespace mb {
+
+void publish_akenza_downlink(const std::filesystem::path& file,
+                             const std::vector<ConnectorConfig>& connectors,
+                             const std::map<std::string, BrokerConfig>& brokers,
+                             const std::string& connector, const std::string& device_id,
+                             const std::string& topic, const std::string& payload, int qos) {
+    const ConnectorConfig* c = nullptr;
+    for (const auto& cc : connectors)
+        if (cc.name == connector) c = &cc;
+    if (!c)
+        throw std::runtime_error(
+            fmt::format("no connector named '{}' in {}", connector, file.string()));
+    const auto* opts = dynamic_cast<const AkenzaConnectorOptions*>(c->options.get());
+    if (c->type != "akenza" || !opts)
+        throw std::runtime_error(
+            fmt::format("connector '{}' is of type '{}', not akenza", connector, c->type));
+    if (opts->secret_file.empty())
+        throw std::runtime_error(fmt::format(
+            "connector '{}' has no secret_file: a downlink topic carries the uplink secret",
+            connector));
+    const std::string secret = read_secret_file(opts->secret_file);
+    try {
+        const std::string down = akenza_downlink_topic(secret, device_id, topic);
+        if (down.empty())
+            throw std::runtime_error(
+                fmt::format("cannot build a downlink topic for device '{}' and topic '{}' (empty "
+                            "level, '+', '#' or too long)",
+                            device_id, topic));
+        const auto& broker = brokers.at(c->broker);
+        publish_once(broker, c->client_id + "-downlink", down, payload, qos,
+                     std::chrono::seconds(30));
+    } catch (const std::exception& e) {
+        // The library's and publish_once's messages quote the topic, secret level included.
+        std::string why = e.what();
+        akenza_redact_text(why, secret);
+        throw std::runtime_error(why);
+    }
+}
+
+}  // namespace mb

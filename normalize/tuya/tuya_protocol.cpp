@@ -1,0 +1,957 @@
+#include "normalize/tuya/tuya_protocol.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include "normalize/detail_text.h"
+#include "normalize/quantity.h"
+
+namespace mb {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+constexpr std::string_view kPrefix = "gateway_id/";
+// Bounds what a response echoes back; UUIDs are 36 bytes.
+constexpr std::size_t kMaxIdSize = 256;
+constexpr std::size_t kMaxGatewaySize = 1024;
+constexpr std::int64_t kMsThreshold = 100000000000;   // 1e11: below, seconds
+constexpr std::int64_t kMaxTimeMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
+constexpr std::int64_t kDayMs = 86400000;
+constexpr std::int64_t kVolumeMax = 999999999;
+
+constexpr std::array<std::string_view, 4> kValveStates = {"opened", "closed", "opening", "closing"};
+constexpr std::array<std::string_view, 6> kStallTypes = {"square_area", "ignore", "consumption",
+                                                         "proportion",  "lease",  "power"};
+
+using T = TuyaDpType;
+using R = TuyaDpRole;
+using S = TuyaPairSlot;
+constexpr std::span<const std::string_view> kNone{};
+
+const std::array<TuyaDp, 18> kDps = {{
+    {1, "water_flow", T::value, false, 0, kVolumeMax, kNone, R::reading,
+     quantity::water_volume_index, Kind::cumulative, S::day_begin},
+    {2, "monthly_water_total", T::value, false, 0, kVolumeMax, kNone, R::reading,
+     quantity::water_volume_month, Kind::interval, S::day_begin},
+    {3, "daily_water_total", T::value, false, 0, kVolumeMax, kNone, R::reading,
+     quantity::water_volume_day, Kind::interval, S::day_begin},
+    {4, "switch_state", T::boolean, true, 0, 0, kNone, R::state, {}, Kind::instant, S::day_begin},
+    {5, "d_begin_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
+     quantity::water_volume_index, Kind::cumulative, S::day_begin},
+    {6, "d_end_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
+     quantity::water_volume_index, Kind::cumulative, S::day_end},
+    {7,
+     "d_begin_time",
+     T::timestamp,
+     false,
+     0,
+     0,
+     kNone,
+     R::pair_time,
+     {},
+     Kind::cumulative,
+     S::day_begin},
+    {8,
+     "d_end_time",
+     T::timestamp,
+     false,
+     0,
+     0,
+     kNone,
+     R::pair_time,
+     {},
+     Kind::cumulative,
+     S::day_end},
+    {9,
+     "valve_state",
+     T::enumeration,
+     true,
+     0,
+     0,
+     kValveStates,
+     R::state,
+     {},
+     Kind::instant,
+     S::day_begin},
+    {10, "m_begin_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
+     quantity::water_volume_index, Kind::cumulative, S::month_begin},
+    {11, "m_end_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
+     quantity::water_volume_index, Kind::cumulative, S::month_end},
+    {12,
+     "m_begin_time",
+     T::timestamp,
+     false,
+     0,
+     0,
+     kNone,
+     R::pair_time,
+     {},
+     Kind::cumulative,
+     S::month_begin},
+    {13,
+     "m_end_time",
+     T::timestamp,
+     false,
+     0,
+     0,
+     kNone,
+     R::pair_time,
+     {},
+     Kind::cumulative,
+     S::month_end},
+    {14, "cold_stall_userdata", T::value, false, 0, kVolumeMax, kNone, R::reading,
+     quantity::water_volume_shared_cold, Kind::instant, S::day_begin},
+    {15,
+     "cold_stall_type",
+     T::enumeration,
+     true,
+     0,
+     0,
+     kStallTypes,
+     R::state,
+     {},
+     Kind::instant,
+     S::day_begin},
+    {16, "hot_stall_userdata", T::value, false, 0, kVolumeMax, kNone, R::reading,
+     quantity::water_volume_shared_hot, Kind::instant, S::day_begin},
+    {17,
+     "hot_stall_type",
+     T::enumeration,
+     true,
+     0,
+     0,
+     kStallTypes,
+     R::state,
+     {},
+     Kind::instant,
+     S::day_begin},
+    // Unit %, range as documented (0..999999999, sic).
+    {18,
+     "valve_open_degree",
+     T::value,
+     true,
+     0,
+     kVolumeMax,
+     kNone,
+     R::state,
+     {},
+     Kind::instant,
+     S::day_begin},
+}};
+
+void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (ch) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20)
+                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+                else
+                    out += ch;
+        }
+    }
+    out += '"';
+}
+
+// Decimal digits only (no sign), at most 19 of them → value; else nullopt.
+std::optional<std::int64_t> parse_digits(std::string_view s) {
+    if (s.empty() || s.size() > 19) return std::nullopt;
+    if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    std::uint64_t v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return std::nullopt;
+    return static_cast<std::int64_t>(v);
+}
+
+// Unix time in seconds, or ms when >= 1e11 (year 5138 in seconds) → ms; nullopt
+// when not positive or after 9999.
+std::optional<TimeMs> unix_to_ms(std::int64_t v) {
+    if (v <= 0) return std::nullopt;
+    const std::int64_t ms = v < kMsThreshold ? v * 1000 : v;
+    if (ms > kMaxTimeMs) return std::nullopt;
+    return ms;
+}
+
+// Howard Hinnant's civil calendar algorithms (proleptic Gregorian).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m) {
+    z += 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    std::int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+}
+
+// Reads the fields of one message, recording the first problem.
+class Reader {
+  public:
+    TuyaError error;
+    bool failed = false;
+
+    bool fail(TuyaCode code, std::string detail) {
+        if (!failed) {
+            error.code = code;
+            error.detail = std::move(detail);
+            failed = true;
+        }
+        return false;
+    }
+
+    // The object at the top of `payload`.
+    bool parse(simdjson::dom::parser& parser, std::string_view payload, object& out) {
+        if (payload.empty()) {
+            error.malformed = true;
+            return fail(TuyaCode::params_empty, "empty message");
+        }
+        element root;
+        if (auto e = parser.parse(payload.data(), payload.size()).get(root)) {
+            error.malformed = true;
+            return fail(TuyaCode::params_type_incorrect,
+                        fmt::format("not valid JSON: {}", simdjson::error_message(e)));
+        }
+        if (root.type() != element_type::OBJECT)
+            return fail(
+                TuyaCode::params_type_incorrect,
+                fmt::format("message must be a JSON object, not {}", json_type_name(root.type())));
+        out = root.get_object().value_unsafe();
+        return true;
+    }
+
+    // The field `key` of `o`: false (1100) when absent, (1102) when null.
+    bool field(object o, std::string_view key, std::string_view path, element& out) {
+        if (o.at_key(key).get(out))
+            return fail(TuyaCode::params_empty, fmt::format("{} is missing", path));
+        if (out.type() == element_type::NULL_VALUE)
+            return fail(TuyaCode::params_null, fmt::format("{} is null", path));
+        return true;
+    }
+
+    bool wrong(std::string_view path, std::string_view expected, element v) {
+        return fail(TuyaCode::params_type_incorrect,
+                    fmt::format("{} must be {}, not {}", path, expected, json_type_name(v.type())));
+    }
+
+    // A required string: non-empty (1100) when `required_non_empty`, at most
+    // `max` bytes (1101).
+    bool string(object o, std::string_view key, std::string_view path, std::string& out,
+                bool non_empty = true, std::size_t max = kMaxIdSize) {
+        element v;
+        if (!field(o, key, path, v)) return false;
+        std::string_view s;
+        if (v.get_string().get(s)) return wrong(path, "a string", v);
+        if (non_empty && s.empty())
+            return fail(TuyaCode::params_empty, fmt::format("{} is empty", path));
+        if (s.size() > max)
+            return fail(TuyaCode::params_range_invalid,
+                        fmt::format("{} is longer than {} bytes", path, max));
+        out.assign(s);
+        return true;
+    }
+
+    // An optional string: absent → nullopt; null → 1102; not a string → 1103.
+    bool optional_string(object o, std::string_view key, std::string_view path,
+                         std::optional<std::string>& out) {
+        element v;
+        if (o.at_key(key).get(v)) return true;
+        if (v.type() == element_type::NULL_VALUE)
+            return fail(TuyaCode::params_null, fmt::format("{} is null", path));
+        std::string_view s;
+        if (v.get_string().get(s)) return wrong(path, "a string", v);
+        if (s.size() > kMaxGatewaySize)
+            return fail(TuyaCode::params_range_invalid,
+                        fmt::format("{} is longer than {} bytes", path, kMaxGatewaySize));
+        out.emplace(s);
+        return true;
+    }
+
+    bool integer(element v, std::string_view path, std::int64_t& out, bool& too_large) {
+        too_large = false;
+        switch (v.type()) {
+            case element_type::INT64:
+                out = v.get_int64().value_unsafe();
+                return true;
+            case element_type::UINT64:
+                too_large = true;
+                return true;
+            default:
+                return wrong(path, "an integer", v);
+        }
+    }
+
+    bool time(object o, TimeMs& out) {
+        element v;
+        if (!field(o, "t", "t", v)) return false;
+        std::int64_t raw = 0;
+        bool too_large = false;
+        if (!integer(v, "t", raw, too_large)) return false;
+        const auto ms = too_large ? std::nullopt : unix_to_ms(raw);
+        if (!ms)
+            return fail(TuyaCode::request_time_invalid,
+                        fmt::format("t {} is not a Unix time between 1970 and 9999",
+                                    printable(simdjson::minify(v))));
+        out = *ms;
+        return true;
+    }
+
+    bool param(object o, object& out) {
+        element v;
+        if (!field(o, "param", "param", v)) return false;
+        if (v.get_object().get(out)) return wrong("param", "an object", v);
+        return true;
+    }
+
+    // Best effort, before validation: what an error response needs.
+    void peek_ids(object o, bool cid_in_param) {
+        std::string_view s;
+        if (!o["request_id"].get_string().get(s) && !s.empty() && s.size() <= kMaxIdSize)
+            error.request_id.assign(s);
+        element c;
+        const auto found =
+            cid_in_param ? o.at_pointer("/param/cid").get(c) : o.at_key("cid").get(c);
+        if (!found && !c.get_string().get(s) && !s.empty() && s.size() <= kMaxIdSize)
+            error.cid.assign(s);
+    }
+
+    // A DP value checked against the table.
+    bool dp_value(const TuyaDp& dp, element v, TuyaDpValue& out) {
+        constexpr std::string_view p = "param.value";
+        out.type = dp.type;
+        switch (dp.type) {
+            case TuyaDpType::value: {
+                std::int64_t x = 0;
+                bool too_large = false;
+                if (!integer(v, p, x, too_large)) return false;
+                if (too_large || x < dp.min || x > dp.max)
+                    return fail(TuyaCode::params_range_invalid,
+                                fmt::format("{} {} of DP {} {} is outside {}..{}", p,
+                                            printable(simdjson::minify(v)), dp.id, dp.code, dp.min,
+                                            dp.max));
+                out.integer = x;
+                return true;
+            }
+            case TuyaDpType::boolean: {
+                bool b = false;
+                if (v.get_bool().get(b)) return wrong(p, "a boolean", v);
+                out.boolean = b;
+                return true;
+            }
+            case TuyaDpType::enumeration: {
+                std::string_view s;
+                if (v.get_string().get(s)) return wrong(p, "a string", v);
+                if (std::find(dp.enum_values.begin(), dp.enum_values.end(), s) ==
+                    dp.enum_values.end())
+                    return fail(TuyaCode::params_range_invalid,
+                                fmt::format("{} '{}' is not a value of DP {} {}", p, printable(s),
+                                            dp.id, dp.code));
+                out.text.assign(s);
+                return true;
+            }
+            case TuyaDpType::timestamp: {
+                std::string_view s;
+                if (v.get_string().get(s)) return wrong(p, "a string", v);
+                const bool digits = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+                    return c >= '0' && c <= '9';
+                });
+                if (!digits)
+                    return fail(TuyaCode::params_type_incorrect,
+                                fmt::format("{} '{}' of DP {} {} is not a Unix timestamp", p,
+                                            printable(s), dp.id, dp.code));
+                const auto raw = parse_digits(s);
+                const auto ms = raw ? unix_to_ms(*raw) : std::nullopt;
+                if (!ms)
+                    return fail(TuyaCode::params_range_invalid,
+                                fmt::format("{} '{}' of DP {} {} is not between 1970 and 9999", p,
+                                            printable(s), dp.id, dp.code));
+                out.integer = *ms;
+                return true;
+            }
+        }
+        return false;
+    }
+};
+
+template <class V>
+TuyaResult<V> failed(Reader& in) {
+    TuyaResult<V> r;
+    r.error = std::move(in.error);
+    return r;
+}
+
+TimeMs pair_window_distance(TimeMs a, TimeMs b) {
+    return a > b ? a - b : b - a;
+}
+
+}  // namespace
+
+std::string_view tuya_message(int code) {
+    switch (code) {
+        case 0:
+            return "success";
+        case 400:
+            return "tedge error: uplink specific error message";
+        case 500:
+            return "system error, please contact the admin";
+        case 1001:
+            return "request time is invalid";
+        case 1100:
+            return "params is empty";
+        case 1101:
+            return "params range invalid";
+        case 1102:
+            return "params is null";
+        case 1103:
+            return "params type is incorrect";
+        case 2001:
+            return "device is offline";
+        case 2002:
+            return "command or value not support";
+        case 2003:
+            return "device not exist";
+        default:
+            return "";
+    }
+}
+
+TuyaError tuya_error(TuyaCode code, std::string detail, std::string request_id, std::string cid) {
+    return TuyaError{code, std::move(detail), std::move(request_id), std::move(cid), false};
+}
+
+Reject tuya_reject(const TuyaError& e) {
+    RejectCode rc = RejectCode::upstream_error;
+    switch (e.code) {
+        case TuyaCode::params_empty:
+            rc = RejectCode::missing_field;
+            break;
+        case TuyaCode::params_range_invalid:
+        case TuyaCode::request_time_invalid:
+            rc = RejectCode::out_of_range;
+            break;
+        case TuyaCode::params_null:
+        case TuyaCode::params_type_incorrect:
+            rc = RejectCode::wrong_type;
+            break;
+        case TuyaCode::not_supported:
+            rc = RejectCode::invalid_value;
+            break;
+        case TuyaCode::device_not_exist:
+            rc = RejectCode::unknown_device;
+            break;
+        default:
+            break;
+    }
+    if (e.malformed) rc = RejectCode::malformed;
+    return Reject{rc, fmt::format("{} {}: {}", static_cast<int>(e.code), e.msg(), e.detail)};
+}
+
+// --- topics ------------------------------------------------------------------
+
+std::string tuya_gateway_problem(std::string_view gateway) {
+    if (gateway.empty()) return "gateway id is empty";
+    if (gateway.size() > kMaxGatewaySize)
+        return fmt::format("gateway id is longer than {} bytes", kMaxGatewaySize);
+    for (const char c : gateway)
+        if (c == '/' || c == '+' || c == '#' || c == '\0')
+            return "gateway id contains '/', '+', '#' or NUL";
+    return {};
+}
+
+std::string_view tuya_kind_name(TuyaUplink kind) {
+    switch (kind) {
+        case TuyaUplink::devices_sync:
+            return "devices/sync";
+        case TuyaUplink::properties_report:
+            return "properties/report";
+        case TuyaUplink::devices_status:
+            return "devices/status";
+        case TuyaUplink::commands_response:
+            return "commands/response";
+    }
+    return "";
+}
+
+namespace {
+std::string_view downlink_name(TuyaDownlink kind) {
+    switch (kind) {
+        case TuyaDownlink::devices_sync_response:
+            return "devices/sync/response";
+        case TuyaDownlink::properties_report_response:
+            return "properties/report/response";
+        case TuyaDownlink::commands:
+            return "commands";
+    }
+    return "";
+}
+}  // namespace
+
+std::string tuya_topic(std::string_view gateway, TuyaUplink kind) {
+    if (!tuya_gateway_problem(gateway).empty()) return {};
+    return fmt::format("{}{}/{}", kPrefix, gateway, tuya_kind_name(kind));
+}
+
+std::string tuya_topic(std::string_view gateway, TuyaDownlink kind) {
+    if (!tuya_gateway_problem(gateway).empty()) return {};
+    return fmt::format("{}{}/{}", kPrefix, gateway, downlink_name(kind));
+}
+
+TuyaTopicResult tuya_parse_topic(std::string_view topic, std::span<const std::string> gateways) {
+    TuyaTopicResult r;
+    const auto bad = [&](std::string detail) {
+        r.reject = Reject{RejectCode::bad_topic, std::move(detail)};
+        return r;
+    };
+    if (!topic.starts_with(kPrefix))
+        return bad(fmt::format("topic '{}' does not start with '{}'", printable(topic), kPrefix));
+    const std::string_view rest = topic.substr(kPrefix.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos)
+        return bad(fmt::format("topic '{}' has no kind after the gateway id", printable(topic)));
+    const std::string_view gw = rest.substr(0, slash);
+    const std::string_view kind = rest.substr(slash + 1);
+    if (gw.empty()) return bad(fmt::format("topic '{}' has an empty gateway id", printable(topic)));
+    std::optional<TuyaUplink> k;
+    for (const auto c : {TuyaUplink::devices_sync, TuyaUplink::properties_report,
+                         TuyaUplink::devices_status, TuyaUplink::commands_response})
+        if (kind == tuya_kind_name(c)) k = c;
+    if (!k) {
+        for (const auto c : {TuyaDownlink::devices_sync_response,
+                             TuyaDownlink::properties_report_response, TuyaDownlink::commands})
+            if (kind == downlink_name(c))
+                return bad(fmt::format("topic '{}' is a downlink (platform → device) topic",
+                                       printable(topic)));
+        return bad(fmt::format("topic '{}' is not a Tuya uplink topic", printable(topic)));
+    }
+    if (std::find(gateways.begin(), gateways.end(), gw) == gateways.end())
+        return bad(fmt::format("gateway '{}' is not configured", printable(gw)));
+    r.topic = TuyaTopic{std::string(gw), *k};
+    return r;
+}
+
+// --- DP table ------------------------------------------------------------------
+
+std::span<const TuyaDp> tuya_dps() {
+    return kDps;
+}
+
+const TuyaDp* tuya_find_dp(int id) {
+    if (id < 1 || id > static_cast<int>(kDps.size())) return nullptr;
+    return &kDps[static_cast<std::size_t>(id - 1)];
+}
+
+const TuyaDp* tuya_find_dp(std::string_view id_or_code) {
+    if (const auto n = parse_digits(id_or_code)) {
+        if (*n > 1000) return nullptr;
+        return tuya_find_dp(static_cast<int>(*n));
+    }
+    for (const auto& dp : kDps)
+        if (dp.code == id_or_code) return &dp;
+    return nullptr;
+}
+
+// --- uplinks ---------------------------------------------------------------------
+
+TuyaResult<TuyaDeviceSync> TuyaParser::device_sync(std::string_view payload) {
+    Reader in;
+    object o;
+    if (!in.parse(parser_, payload, o)) return failed<TuyaDeviceSync>(in);
+    in.peek_ids(o, true);
+    TuyaDeviceSync m;
+    object p;
+    const bool ok =
+        in.time(o, m.t) && in.string(o, "request_id", "request_id", m.request_id) &&
+        in.param(o, p) && in.string(p, "cid", "param.cid", m.cid) &&
+        in.string(p, "product_id", "param.product_id", m.product_id) &&
+        in.optional_string(p, "vendor_code", "param.vendor_code", m.vendor_code) &&
+        in.optional_string(p, "comm_type", "param.comm_type", m.comm_type) &&
+        in.optional_string(p, "device_ip", "param.device_ip", m.device_ip) &&
+        in.optional_string(p, "mac_address", "param.mac_address", m.mac_address) &&
+        in.optional_string(p, "device_name", "param.device_name", m.device_name) &&
+        in.optional_string(p, "device_desc", "param.device_desc", m.device_desc) &&
+        in.optional_string(p, "install_location", "param.install_location", m.install_location) &&
+        in.optional_string(p, "device_server_id", "param.device_server_id", m.device_server_id) &&
+        in.optional_string(p, "product_sub_type", "param.product_sub_type", m.product_sub_type);
+    if (!ok) return failed<TuyaDeviceSync>(in);
+    TuyaResult<TuyaDeviceSync> r;
+    r.value = std::move(m);
+    return r;
+}
+
+TuyaResult<TuyaPropertyReport> TuyaParser::property_report(std::string_view payload) {
+    Reader in;
+    object o;
+    if (!in.parse(parser_, payload, o)) return failed<TuyaPropertyReport>(in);
+    in.peek_ids(o, true);
+    TuyaPropertyReport m;
+    object p;
+    std::string id;
+    if (!(in.time(o, m.t) && in.string(o, "request_id", "request_id", m.request_id) &&
+          in.param(o, p) && in.string(p, "cid", "param.cid", m.cid) &&
+          in.string(p, "id", "param.id", id)))
+        return failed<TuyaPropertyReport>(in);
+    const auto n = parse_digits(id);
+    const TuyaDp* dp = n && *n <= 1000 ? tuya_find_dp(static_cast<int>(*n)) : nullptr;
+    if (!dp) {
+        in.fail(TuyaCode::not_supported,
+                fmt::format("param.id '{}' is not a DP of the water meter (1..18)", printable(id)));
+        return failed<TuyaPropertyReport>(in);
+    }
+    m.dp = dp->id;
+    element v;
+    if (!in.field(p, "value", "param.value", v) || !in.dp_value(*dp, v, m.value))
+        return failed<TuyaPropertyReport>(in);
+    TuyaResult<TuyaPropertyReport> r;
+    r.value = std::move(m);
+    return r;
+}
+
+TuyaResult<TuyaDevicesStatus> TuyaParser::devices_status(std::string_view payload) {
+    Reader in;
+    object o;
+    if (!in.parse(parser_, payload, o)) return failed<TuyaDevicesStatus>(in);
+    in.peek_ids(o, false);
+    in.error.cid.clear();  // the message is about many devices
+    TuyaDevicesStatus m;
+    element pv;
+    if (!(in.time(o, m.t) && in.string(o, "request_id", "request_id", m.request_id) &&
+          in.field(o, "param", "param", pv)))
+        return failed<TuyaDevicesStatus>(in);
+    simdjson::dom::array arr;
+    if (pv.get_array().get(arr)) {
+        in.wrong("param", "an array", pv);
+        return failed<TuyaDevicesStatus>(in);
+    }
+    if (arr.size() == 0) {
+        in.fail(TuyaCode::params_empty, "param is an empty array");
+        return failed<TuyaDevicesStatus>(in);
+    }
+    std::size_t i = 0;
+    for (element el : arr) {
+        const std::string path = fmt::format("param[{}]", i++);
+        object e;
+        if (el.get_object().get(e)) {
+            in.wrong(path, "an object", el);
+            return failed<TuyaDevicesStatus>(in);
+        }
+        TuyaDeviceStatus d;
+        element s;
+        if (!in.string(e, "cid", path + ".cid", d.cid) ||
+            !in.field(e, "status", path + ".status", s))
+            return failed<TuyaDevicesStatus>(in);
+        if (s.get_bool().get(d.online)) {
+            in.wrong(path + ".status", "a boolean", s);
+            return failed<TuyaDevicesStatus>(in);
+        }
+        m.devices.push_back(std::move(d));
+    }
+    TuyaResult<TuyaDevicesStatus> r;
+    r.value = std::move(m);
+    return r;
+}
+
+TuyaResult<TuyaCommandResponse> TuyaParser::command_response(std::string_view payload) {
+    Reader in;
+    object o;
+    if (!in.parse(parser_, payload, o)) return failed<TuyaCommandResponse>(in);
+    in.peek_ids(o, false);
+    TuyaCommandResponse m;
+    object p;
+    element c;
+    if (!(in.time(o, m.t) && in.string(o, "cid", "cid", m.cid) &&
+          in.string(o, "request_id", "request_id", m.request_id) && in.param(o, p) &&
+          in.string(p, "msg", "param.msg", m.msg, false, kMaxGatewaySize) &&
+          in.field(p, "code", "param.code", c)))
+        return failed<TuyaCommandResponse>(in);
+    std::int64_t code = 0;
+    bool too_large = false;
+    if (!in.integer(c, "param.code", code, too_large)) return failed<TuyaCommandResponse>(in);
+    if (too_large || code < std::numeric_limits<int>::min() ||
+        code > std::numeric_limits<int>::max()) {
+        in.fail(TuyaCode::params_range_invalid, "param.code does not fit in 32 bits");
+        return failed<TuyaCommandResponse>(in);
+    }
+    m.code = static_cast<int>(code);
+    TuyaResult<TuyaCommandResponse> r;
+    r.value = std::move(m);
+    return r;
+}
+
+// --- canonical ------------------------------------------------------------------
+
+std::string tuya_pairing_to_string(const TuyaPairing& p) {
+    std::string out;
+    for (std::size_t i = 0; i < p.slots.size(); ++i) {
+        if (i > 0) out += ' ';
+        const auto& h = p.slots[i];
+        if (!h.present)
+            out += '-';
+        else
+            out += fmt::format("{}:{}@{}", h.is_time ? 't' : 'v', h.value, h.report_t);
+    }
+    return out;
+}
+
+std::optional<TuyaPairing> tuya_pairing_from_string(std::string_view s) {
+    TuyaPairing p;
+    for (std::size_t i = 0; i < p.slots.size(); ++i) {
+        if (i > 0) {
+            if (s.empty() || s.front() != ' ') return std::nullopt;
+            s.remove_prefix(1);
+        }
+        const auto end = std::min(s.find(' '), s.size());
+        const std::string_view tok = s.substr(0, end);
+        s.remove_prefix(end);
+        if (tok == "-") continue;
+        if (tok.size() < 5 || (tok[0] != 't' && tok[0] != 'v') || tok[1] != ':')
+            return std::nullopt;
+        const auto at = tok.find('@');
+        if (at == std::string_view::npos) return std::nullopt;
+        // Canonical numbers only (no leading zero), so that text ↔ state is 1:1.
+        const auto canonical = [](std::string_view d) {
+            return d.size() > 1 && d.front() == '0' ? std::nullopt : parse_digits(d);
+        };
+        const auto value = canonical(tok.substr(2, at - 2));
+        const auto t = canonical(tok.substr(at + 1));
+        if (!value || !t) return std::nullopt;
+        p.slots[i] = TuyaPairHalf{true, tok[0] == 't', *value, *t};
+    }
+    if (!s.empty()) return std::nullopt;
+    return p;
+}
+
+TuyaCanonical dp_report_to_canonical(const TuyaPropertyReport& report, const TuyaPairing& previous,
+                                     const TuyaCanonicalOptions& options) {
+    TuyaCanonical out;
+    out.pairing = previous;
+    const TuyaDp* dp = tuya_find_dp(report.dp);
+    // Not a validated report (the parser guarantees both): nothing, state kept.
+    if (!dp || report.t <= 0 || report.t > kMaxTimeMs) return out;
+    const int scale = std::clamp(options.volume_scale, 0, 9);
+    double divisor = 1;
+    for (int i = 0; i < scale; ++i) divisor *= 10;
+    // One correctly rounded division of two exact doubles (raw < 2^53).
+    const auto volume = [&](std::int64_t raw) { return static_cast<double>(raw) / divisor; };
+    const auto reading = [&](std::string_view q, Kind kind, TimeMs start, TimeMs end,
+                             double value) {
+        const auto info = quantity::find(q);
+        out.readings.push_back(Reading{report.cid, std::string(q),
+                                       std::string(info ? info->unit : "m3"), kind, start, end,
+                                       value});
+    };
+    const TimeMs t = report.t;
+    switch (dp->role) {
+        case TuyaDpRole::reading: {
+            if (dp->kind != Kind::interval) {
+                reading(dp->quantity, dp->kind, t, t, volume(report.value.integer));
+                break;
+            }
+            const std::int64_t off =
+                static_cast<std::int64_t>(std::clamp(options.utc_offset_minutes, -1439, 1439)) *
+                60000;
+            const std::int64_t day = floor_div(t + off, kDayMs);
+            TimeMs start = day * kDayMs - off;
+            TimeMs end = start + kDayMs;
+            if (dp->quantity == quantity::water_volume_month) {
+                std::int64_t y = 0;
+                unsigned m = 0;
+                civil_from_days(day, y, m);
+                start = days_from_civil(y, m, 1) * kDayMs - off;
+                end = days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * kDayMs - off;
+            }
+            reading(dp->quantity, Kind::interval, start, end, volume(report.value.integer));
+            break;
+        }
+        case TuyaDpRole::state: {
+            std::string v;
+            switch (report.value.type) {
+                case TuyaDpType::boolean:
+                    v = report.value.boolean ? "true" : "false";
+                    break;
+                case TuyaDpType::enumeration:
+                    v = report.value.text;
+                    break;
+                default:
+                    v = fmt::format("{}", report.value.integer);
+            }
+            out.states.push_back(StateEvent{report.cid, std::string(dp->code), std::move(v), t});
+            break;
+        }
+        case TuyaDpRole::pair_value:
+        case TuyaDpRole::pair_time: {
+            const bool is_time = dp->role == TuyaDpRole::pair_time;
+            auto& slot = out.pairing.slots[static_cast<std::size_t>(dp->slot)];
+            const TuyaPairHalf half{true, is_time, report.value.integer, t};
+            if (slot.present && slot.is_time != is_time &&
+                pair_window_distance(slot.report_t, t) <= options.pair_window_ms) {
+                const TimeMs when = is_time ? half.value : slot.value;
+                const std::int64_t raw = is_time ? slot.value : half.value;
+                reading(quantity::water_volume_index, Kind::cumulative, when, when, volume(raw));
+                slot = TuyaPairHalf{};
+            } else if (!slot.present || slot.is_time == is_time || slot.report_t <= t) {
+                slot = half;  // the newer half wins
+            }
+            // else: an older half than the pending one of the other kind: dropped.
+            break;
+        }
+    }
+    return out;
+}
+
+// --- downlinks ----------------------------------------------------------------------
+
+std::string tuya_response(std::int64_t t_s, std::string_view request_id, std::string_view cid,
+                          TuyaCode code) {
+    std::string out = fmt::format("{{\"t\":{},\"request_id\":", t_s);
+    append_json_string(out, request_id);
+    out += ",\"param\":{\"cid\":";
+    append_json_string(out, cid);
+    out += ",\"msg\":";
+    append_json_string(out, tuya_message(static_cast<int>(code)));
+    out += fmt::format(",\"code\":{}}}}}", static_cast<int>(code));
+    return out;
+}
+
+std::string tuya_success(std::int64_t t_s, std::string_view request_id, std::string_view cid) {
+    return tuya_response(t_s, request_id, cid, TuyaCode::success);
+}
+
+std::string tuya_error_response(std::int64_t t_s, const TuyaError& e) {
+    return tuya_response(t_s, e.request_id, e.cid, e.code);
+}
+
+TuyaResult<TuyaDpValue> tuya_command_value(std::string_view dp_name, std::string_view text) {
+    TuyaResult<TuyaDpValue> r;
+    const auto err = [&](TuyaCode c, std::string d) {
+        r.error = tuya_error(c, std::move(d));
+        return r;
+    };
+    const TuyaDp* dp = tuya_find_dp(dp_name);
+    if (!dp)
+        return err(TuyaCode::not_supported, fmt::format("unknown DP '{}'", printable(dp_name)));
+    if (!dp->writable)
+        return err(TuyaCode::not_supported, fmt::format("DP {} {} is read-only", dp->id, dp->code));
+    TuyaDpValue v;
+    v.type = dp->type;
+    switch (dp->type) {
+        case TuyaDpType::boolean:
+            if (text != "true" && text != "false")
+                return err(
+                    TuyaCode::params_type_incorrect,
+                    fmt::format("{} takes true or false, not '{}'", dp->code, printable(text)));
+            v.boolean = text == "true";
+            break;
+        case TuyaDpType::enumeration:
+            if (std::find(dp->enum_values.begin(), dp->enum_values.end(), text) ==
+                dp->enum_values.end())
+                return err(TuyaCode::params_range_invalid,
+                           fmt::format("{} takes one of {}, not '{}'", dp->code,
+                                       fmt::join(dp->enum_values, ", "), printable(text)));
+            v.text.assign(text);
+            break;
+        case TuyaDpType::value: {
+            const bool negative = !text.empty() && text.front() == '-';
+            const std::string_view digits = negative ? text.substr(1) : text;
+            const bool all_digits =
+                !digits.empty() && std::all_of(digits.begin(), digits.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; });
+            if (!all_digits)
+                return err(TuyaCode::params_type_incorrect,
+                           fmt::format("{} takes an integer, not '{}'", dp->code, printable(text)));
+            const auto n = parse_digits(digits);
+            if (negative || !n || *n < dp->min || *n > dp->max)
+                return err(TuyaCode::params_range_invalid,
+                           fmt::format("{} {} is outside {}..{}", dp->code, printable(text),
+                                       dp->min, dp->max));
+            v.integer = *n;
+            break;
+        }
+        case TuyaDpType::timestamp:
+            return err(TuyaCode::not_supported,
+                       fmt::format("DP {} {} is read-only", dp->id, dp->code));
+    }
+    r.value = std::move(v);
+    return r;
+}
+
+std::string tuya_command(std::int64_t t_s, std::string_view cid, std::string_view request_id,
+                         int dp, const TuyaDpValue& value) {
+    std::string out = fmt::format("{{\"t\":{},\"cid\":", t_s);
+    append_json_string(out, cid);
+    out += ",\"request_id\":";
+    append_json_string(out, request_id);
+    out += fmt::format(",\"param\":{{\"id\":\"{}\",\"value\":", dp);
+    switch (value.type) {
+        case TuyaDpType::boolean:
+            out += value.boolean ? "true" : "false";
+            break;
+        case TuyaDpType::enumeration:
+            append_json_string(out, value.text);
+            break;
+        default:
+            out += fmt::format("{}", value.integer);
+    }
+    out += "}}";
+    return out;
+}
+
+// --- misc ------------------------------------------------------------------------------
+
+std::string tuya_gateway_password(std::string_view client_id, std::string_view username) {
+    const std::string input = std::string(client_id) + std::string(username);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(input.data(), input.size(), md, &len, EVP_md5(), nullptr) != 1) return {};
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+    return out;
+}
+
+bool tuya_is_stale(TimeMs last_seen_ms, TimeMs now_ms, TimeMs period_ms) {
+    if (now_ms <= last_seen_ms) return false;
+    // The difference in unsigned arithmetic: exact for any now > last, no overflow.
+    const auto age = static_cast<std::uint64_t>(now_ms) - static_cast<std::uint64_t>(last_seen_ms);
+    return age > static_cast<std::uint64_t>(std::max<TimeMs>(period_ms, 0));
+}
+
+}  // namespace mb
