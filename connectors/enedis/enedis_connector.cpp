@@ -4,6 +4,7 @@
 #include <gloox/tag.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 
 #include "connectors/registry.h"
@@ -19,6 +20,14 @@ TimeMs now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+ConnectorState connector_state(XmppState s) {
+    // By XmppState: connecting, connected, reconnecting, stopped.
+    constexpr std::array<ConnectorState, 4> kStates = {
+        ConnectorState::starting, ConnectorState::running, ConnectorState::reconnecting,
+        ConnectorState::stopped};
+    return kStates.at(static_cast<std::size_t>(s));
 }
 
 std::string bare(std::string_view jid) {
@@ -42,6 +51,13 @@ XmppSessionConfig session_config(const ConnectorConfig& c, const EnedisOptions& 
 
 }  // namespace
 
+std::optional<UpstreamError> upstream_error_of(const XmppStanzaError& error) {
+    std::optional<UpstreamError> found;
+    for (const XmppErrorExtension& x : error.extensions)
+        if (auto u = parse_upstream_error(x.name, x.xmlns, x.xml)) found = std::move(u);
+    return found;
+}
+
 EnedisConnector::EnedisConnector(Writer& writer, const ConnectorConfig& config,
                                  const EnedisOptions& options, std::vector<JobConfig> jobs,
                                  EnedisState state, std::string password)
@@ -52,7 +68,10 @@ EnedisConnector::EnedisConnector(Writer& writer, const ConnectorConfig& config,
     for (const auto& j : jobs) job_names_.push_back(j.name);
     XmppHandlers handlers;
     const std::string proxy = bare(options_.proxy);
-    handlers.consent = [this, proxy](XmppConsentMessage m) {
+    handlers.message.name = "x";
+    handlers.message.xmlns = std::string(kAuthorizeNamespace);
+    handlers.message.what = "consent";
+    handlers.message.handle = [this, proxy](XmppMessage m) {
         if (bare(m.from) != proxy) {
             spdlog::warn("{}: consent message from {} ignored: only the proxy {} sends them",
                          config_.name, m.from, proxy);
@@ -92,20 +111,7 @@ void EnedisConnector::stop() {
 Health EnedisConnector::health() const {
     const XmppHealth x = session_->health();
     Health h;
-    switch (x.state) {
-        case XmppState::connected:
-            h.state = ConnectorState::running;
-            break;
-        case XmppState::connecting:
-            h.state = ConnectorState::starting;
-            break;
-        case XmppState::reconnecting:
-            h.state = ConnectorState::reconnecting;
-            break;
-        case XmppState::stopped:
-            h.state = ConnectorState::stopped;
-            break;
-    }
+    h.state = connector_state(x.state);
     h.detail = x.state == XmppState::connected ? "connected as " + x.jid : x.last_error;
     h.reconnects = x.reconnects;
     std::lock_guard lk(mu_);
@@ -172,9 +178,9 @@ void EnedisConnector::handle(Event& e, TimeMs now, Batch& staged) {
                                                : EnedisFailure::Kind::error;
         f.condition = r.error.condition;
         f.text = r.status == S::error ? r.error.text : r.detail;
-        if (r.error.upstream) {
-            f.issuer = r.error.upstream->issuer;
-            f.code = r.error.upstream->code.value_or("");
+        if (const auto upstream = upstream_error_of(r.error)) {
+            f.issuer = upstream->issuer.value_or("");
+            f.code = upstream->code.value_or("");
         }
         if (f.kind == EnedisFailure::Kind::error)
             spdlog::warn("{}: the proxy answered an error: {}{}{}", config_.name,
@@ -226,6 +232,5 @@ void EnedisConnector::run() {
     for (auto& e : events) handle(e, now_ms(), staged);
     commit(staged);
 }
-
 
 }  // namespace mb

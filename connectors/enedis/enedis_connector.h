@@ -15,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -23,10 +24,16 @@
 #include "connectors/connector.h"
 #include "connectors/enedis/enedis_jobs.h"
 #include "connectors/xmpp/xmpp_session.h"
+#include "normalize/enedis/upstream_error.h"
 
 namespace mb {
 
 class Writer;
+
+// The proxy's <upstream-error> among the application-specific conditions of a
+// stanza error (the last one when there are several): the Enedis reading of
+// what the transport hands over.
+std::optional<UpstreamError> upstream_error_of(const XmppStanzaError& error);
 
 class EnedisConnector final : public Connector {
   public:

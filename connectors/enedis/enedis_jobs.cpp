@@ -467,9 +467,7 @@ void EnedisJobs::on_consent(std::string_view message_xml, TimeMs now, Batch& sta
     if (!doc.load_buffer(message_xml.data(), message_xml.size())) return;
     pugi::xml_node x;
     for (pugi::xml_node n = find_local(doc, "x"); n; n = n.next_sibling())
-        if (std::string_view(n.attribute("xmlns").value()) ==
-            "https://consometers.org/dataconnect#authorize")
-            x = n;
+        if (std::string_view(n.attribute("xmlns").value()) == kAuthorizeNamespace) x = n;
     if (!x) return;
     std::vector<std::string> ups;
     std::string state;

@@ -40,6 +40,10 @@
 
 namespace mb {
 
+// The namespace of a consent notification's <x> (a <message> from the proxy).
+inline constexpr std::string_view kAuthorizeNamespace =
+    "https://consometers.org/dataconnect#authorize";
+
 // One form field of an ad-hoc command: text-single when it has one value
 // and is not declared multi.
 struct FormField {
@@ -97,7 +101,7 @@ class EnedisJobs {
 
     void on_result(const std::string& key, std::string_view iq_xml, TimeMs now, Batch& staged);
     void on_failure(const std::string& key, const EnedisFailure& f, TimeMs now, Batch& staged);
-    // A <message> with an https://consometers.org/dataconnect#authorize payload.
+    // A <message> with an <x xmlns=kAuthorizeNamespace> payload.
     void on_consent(std::string_view message_xml, TimeMs now, Batch& staged);
 
     // Starts a job now, whatever its schedule; false when there is no such job.

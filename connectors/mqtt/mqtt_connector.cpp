@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "connectors/wake_event.h"
 #include "storage/writer.h"
 
 namespace mb {
@@ -122,13 +123,11 @@ void MqttConnector::send_command(DeviceCommand command, CommandDone done) {
 }
 
 void MqttConnector::wake() {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+    wake_event(wake_fd_);
 }
 
 void MqttConnector::drain_wake() {
-    std::uint64_t v = 0;
-    [[maybe_unused]] const auto n = ::read(wake_fd_, &v, sizeof v);
+    drain_wake_event(wake_fd_);
 }
 
 bool MqttConnector::Outbox::publish(const std::string& topic, std::string_view payload) {

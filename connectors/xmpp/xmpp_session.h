@@ -6,8 +6,8 @@
 // Connection: TCP to `server`:`port` when set, else to the targets of the
 // domain's _xmpp-client._tcp SRV records, else to the domain on 5222 (our own
 // non-blocking connect with a deadline, which stop() interrupts; DNS lookups
-// block). STARTTLS is required (gloox TLSRequired), TLS 1.2 or 1.3 through
-// make_xmpp_tls() (not gloox's TLSDefault, see the .cpp); the server
+// block: xmpp_connection.h). STARTTLS is required (gloox TLSRequired), TLS 1.2
+// or 1.3 through XmppTls (not gloox's TLSDefault, see xmpp_tls.h); the server
 // certificate is verified against exactly `ca_file` (the system store when
 // empty) and the JID's domain (RFC 6120), even when `server` is an address: an
 // untrusted certificate or one for another name ends the attempt, unless
@@ -29,11 +29,15 @@
 //
 // Requests: request() sends <iq type="set|get" to=… id=…> with the given
 // payload and calls back exactly once: with the result stanza as XML text,
-// with the error (type="error": condition, <text>, <upstream-error
-// xmlns="urn:quoalise:0" issuer code?>), on its own deadline (gloox has none),
+// with the error (type="error": condition, <text> and the application-specific
+// conditions, see xmpp_stanza_codec.h), on its own deadline (gloox has none),
 // or "disconnected" when the connection drops after the request left (the
 // answer can never come) or the session stops. A request made while no
 // session is up waits in the queue until one is, or until its deadline.
+//
+// Messages: an incoming <message> (not type="error") with a child element in
+// the namespace the connector names (XmppMessageHandler) goes to its handler;
+// others are left to gloox, which drops them.
 //
 // Threads: one gloox::Client per connection attempt, created, used and
 // destroyed on the session thread only. request() and health() may be called
@@ -56,12 +60,12 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/xmpp/xmpp_client.h"
+#include "connectors/xmpp/xmpp_stanza_codec.h"
 #include "connectors/xmpp/xmpp_stream_guard.h"
 
 namespace gloox {
 class Tag;
-class TLSBase;
-class TLSHandler;
 }  // namespace gloox
 
 namespace mb {
@@ -96,19 +100,6 @@ struct XmppHealth {
     std::uint64_t reconnects = 0;  // sessions lost (each one is followed by a reconnect)
 };
 
-// <upstream-error xmlns="urn:quoalise:0" issuer="…" code="…"/> inside <error>.
-struct XmppUpstreamError {
-    std::string issuer;
-    std::optional<std::string> code;  // absent in some proxy errors
-};
-
-struct XmppStanzaError {
-    std::string type;       // cancel, modify, wait, auth, continue
-    std::string condition;  // e.g. undefined-condition, item-not-found, service-unavailable
-    std::string text;       // <text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">
-    std::optional<XmppUpstreamError> upstream;
-};
-
 struct XmppResponse {
     enum class Status : std::uint8_t { result, error, timeout, disconnected };
     Status status = Status::disconnected;
@@ -120,50 +111,30 @@ struct XmppResponse {
 std::string_view to_string(XmppResponse::Status s);
 using XmppCallback = std::function<void(XmppResponse)>;
 
-// An incoming <message> carrying a consent notification
-// (<x xmlns="https://consometers.org/dataconnect#authorize">). The session does
-// not filter senders: compare `from` with the proxy's JID.
-struct XmppConsentMessage {
+// An incoming <message> with a child element in the handler's namespace (e.g.
+// a consent notification). The session does not filter senders: the connector
+// compares `from` with the JID it expects.
+struct XmppMessage {
     std::string from;       // full JID of the sender
     std::string xml;        // the whole <message>
-    std::string extension;  // the <x> element alone
+    std::string extension;  // the child element alone
 };
 
-inline constexpr std::string_view kAuthorizeNamespace =
-    "https://consometers.org/dataconnect#authorize";
-inline constexpr std::string_view kQuoaliseNamespace = "urn:quoalise:0";
+struct XmppMessageHandler {
+    std::string name;                         // the child element's name, e.g. "x"
+    std::string xmlns;                        // its namespace; "": no message is taken
+    std::string what;                         // for logs, e.g. "consent"
+    std::function<void(XmppMessage)> handle;  // session thread
+};
 
 struct XmppHandlers {
-    std::function<void(XmppConsentMessage)> consent;           // session thread
+    XmppMessageHandler message;
     std::function<void(XmppState, const std::string&)> state;  // session thread, on each change
 };
 
-// A field of an XEP-0004 form. `type` "" picks: text-multi for several values
-// and for the description/service/processings fields, else text-single. In a
-// text-multi field every line of a value becomes its own <value>.
-struct AdhocField {
-    std::string var;
-    std::vector<std::string> values;
-    std::string type;
-};
-
-// <command xmlns="http://jabber.org/protocol/commands" node=… action="execute">
-//   <x xmlns="jabber:x:data" type="submit"><field …>…</x></command>
-std::unique_ptr<gloox::Tag> adhoc_execute(const std::string& node,
-                                          const std::vector<AdhocField>& fields);
-
-// TLS for a gloox client (a gloox::ClientBase is the TLSHandler), on GnuTLS:
-// TLS 1.2 or 1.3, trusting exactly `ca_file` (the system store when empty),
-// verifying the certificate and `domain` (the JID's) after the handshake and
-// reporting the result to onTLSConnect() in CertInfo. Install it with
-// setEncryptionImpl() and call init() (false: see the log) before connect();
-// one per connection attempt. Replaces gloox 1.0.24's TLSDefault, which
-// ignores setCACerts() and leaks its trust store (see the .cpp).
 class XmppTls;
-std::unique_ptr<gloox::TLSBase> make_xmpp_tls(gloox::TLSHandler* client, const std::string& domain,
-                                              const std::string& ca_file);
 
-class XmppSession {
+class XmppSession final : private XmppClientEvents {
   public:
     enum class IqType : std::uint8_t { set, get };
 
@@ -185,15 +156,12 @@ class XmppSession {
                  std::chrono::milliseconds timeout, XmppCallback done, IqType type = IqType::set);
 
   private:
-    class Client;
-    class Connection;
     struct Queued;
     struct Pending;
 
     void run();
     // One connection attempt and, if it succeeds, the session until it ends.
     void session();
-    int tcp_connect(std::string& error);
     // Sends the queued requests (connected) or expires them.
     void flush_queue(bool connected);
     void expire_pending();
@@ -208,11 +176,11 @@ class XmppSession {
     void complete(XmppCallback& cb, XmppResponse r);
 
     // gloox callbacks (session thread, from inside the client).
-    bool on_stanza(const gloox::Tag* tag);  // true when consumed
-    void on_connect();
-    void on_disconnect(int error);
+    bool on_stanza(const gloox::Tag* tag) override;
+    void on_connect() override;
+    void on_disconnect(int error) override;
     bool on_tls(int status, const std::string& issuer, const std::string& subject,
-                const std::string& protocol);
+                const std::string& protocol) override;
 
     XmppSessionConfig config_;
     XmppHandlers handlers_;
@@ -220,7 +188,7 @@ class XmppSession {
     int wake_fd_ = -1;
 
     // Session thread only.
-    std::unique_ptr<Client> client_;
+    std::unique_ptr<XmppClient> client_;
     XmppTls* tls_ = nullptr;  // owned by client_
     bool connected_ = false;
     bool lost_ = false;        // the client reported a disconnect

@@ -123,13 +123,8 @@ bool XmppStreamGuard::step(char c) {
                 case '!':
                 case '&':
                     return fail(fmt::format("malformed XML ('{}' in a tag name)", c));
-                case ':':
-                    keep(qname_, c, kStreamHeader.size());
-                    local_.clear();
-                    return true;
                 default:
-                    keep(qname_, c, kStreamHeader.size());
-                    keep(local_, c, kStreamHeader.size());
+                    name_byte(c);
                     return true;
             }
 
@@ -236,17 +231,22 @@ bool XmppStreamGuard::step(char c) {
                 case '?':
                 case '&':
                     return fail(fmt::format("malformed XML ('{}' in an end tag)", c));
-                case ':':
-                    keep(qname_, c, kStreamHeader.size());
-                    local_.clear();
-                    return true;
                 default:
-                    keep(qname_, c, kStreamHeader.size());
-                    keep(local_, c, kStreamHeader.size());
+                    name_byte(c);
                     return true;
             }
     }
     return true;
+}
+
+// A byte of an element's name after its first: a ':' ends the prefix, the
+// local name starts again after it.
+void XmppStreamGuard::name_byte(char c) {
+    keep(qname_, c, kStreamHeader.size());
+    if (c == ':')
+        local_.clear();
+    else
+        keep(local_, c, kStreamHeader.size());
 }
 
 void XmppStreamGuard::attribute_done() {

@@ -17,6 +17,7 @@
 
 #include "normalize/detail_text.h"
 #include "normalize/enedis/paris_day.h"
+#include "normalize/enedis/upstream_error.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -377,34 +378,6 @@ Landmarks find_landmarks(const pugi::xml_node& root, bool quick) {
 
 std::string text_of(const pugi::xml_node& n) {
     return std::string(trim(n.child_value()));
-}
-
-// "undefined-condition: The requested period … (upstream enedis-data-connect
-// code ADAM-ERR0123)": what the connector and an operator need to tell "no
-// older data" from a real failure.
-std::string upstream_error_detail(const pugi::xml_node& error, const pugi::xml_node& upstream) {
-    std::string condition;
-    std::string text;
-    for (pugi::xml_node c = error.first_child(); c; c = c.next_sibling()) {
-        if (c.type() != pugi::node_element) continue;
-        const std::string_view local = local_name(c);
-        if (local == "text") {
-            if (text.empty()) text = text_of(c);
-        } else if (local != "upstream-error" && condition.empty()) {
-            condition = std::string(local);
-        }
-    }
-    std::string d = condition.empty() ? std::string("error") : printable(condition);
-    if (!text.empty()) d += fmt::format(": {}", printable(text, 256));
-    const auto issuer = attr(upstream, "issuer");
-    const auto code = attr(upstream, "code");
-    if (issuer || code) {
-        d += " (upstream";
-        if (issuer) d += fmt::format(" {}", printable(*issuer));
-        if (code) d += fmt::format(" code {}", printable(*code));
-        d += ")";
-    }
-    return d;
 }
 
 // --- decoding ----------------------------------------------------------------------

@@ -13,12 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "connectors/enedis/enedis_connector.h"
 #include "connectors/xmpp/xmpp_session.h"
+#include "tests/support/eventually.h"
 #include "tests/support/mosquitto_broker.h"
 #include "tests/support/prosody_server.h"
-#include "tests/support/xmpp_responder.h"
-#include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/xmpp_responder.h"
 
 namespace mb {
 namespace {
@@ -84,6 +85,19 @@ const test::BrokerTls& other_pki() {
     static const test::BrokerTls pki =
         test::make_test_pki(dir.path(), "other", ProsodyOptions{}.domain);
     return pki;
+}
+
+// Handlers that collect the consent notifications the session receives.
+XmppHandlers collecting_consents(std::mutex& mu, std::vector<XmppMessage>& consents) {
+    XmppHandlers handlers;
+    handlers.message.name = "x";
+    handlers.message.xmlns = std::string(kAuthorizeNamespace);
+    handlers.message.what = "consent";
+    handlers.message.handle = [&mu, &consents](XmppMessage m) {
+        std::lock_guard lk(mu);
+        consents.push_back(std::move(m));
+    };
+    return handlers;
 }
 
 std::vector<AdhocField> load_curve_fields() {
@@ -376,21 +390,23 @@ TEST_F(XmppSessionTest, ErrorsAreParsedWithAndWithoutUpstreamCode) {
     EXPECT_EQ(coded->error.condition, "undefined-condition");
     EXPECT_EQ(coded->error.text,
               "The requested period cannot be anterior to the meter's last activation date");
-    ASSERT_TRUE(coded->error.upstream);
-    EXPECT_EQ(coded->error.upstream->issuer, "enedis-data-connect");
-    EXPECT_EQ(coded->error.upstream->code, "ADAM-ERR0123");
+    const auto coded_upstream = upstream_error_of(coded->error);
+    ASSERT_TRUE(coded_upstream);
+    EXPECT_EQ(coded_upstream->issuer, "enedis-data-connect");
+    EXPECT_EQ(coded_upstream->code, "ADAM-ERR0123");
     EXPECT_NE(coded->xml.find("type='error'"), std::string::npos) << coded->xml;
     EXPECT_NE(coded->detail.find("ADAM-ERR0123"), std::string::npos) << coded->detail;
 
     ASSERT_EQ(uncoded->status, Status::error) << uncoded->detail;
     EXPECT_EQ(uncoded->error.text, "Upstream unavailable");
-    ASSERT_TRUE(uncoded->error.upstream);
-    EXPECT_EQ(uncoded->error.upstream->issuer, "enedis-data-connect");
-    EXPECT_FALSE(uncoded->error.upstream->code);
+    const auto uncoded_upstream = upstream_error_of(uncoded->error);
+    ASSERT_TRUE(uncoded_upstream);
+    EXPECT_EQ(uncoded_upstream->issuer, "enedis-data-connect");
+    EXPECT_FALSE(uncoded_upstream->code);
 
     ASSERT_EQ(offline->status, Status::error) << offline->detail;
     EXPECT_EQ(offline->error.condition, "service-unavailable") << offline->xml;
-    EXPECT_FALSE(offline->error.upstream);
+    EXPECT_FALSE(upstream_error_of(offline->error));
 }
 
 TEST_F(XmppSessionTest, UnansweredRequestTimesOut) {
@@ -519,12 +535,8 @@ TEST_F(XmppSessionTest, UnansweredPingDropsTheConnection) {
 
 TEST_F(XmppSessionTest, ConsentMessagesReachTheHandler) {
     std::mutex mu;
-    std::vector<XmppConsentMessage> consents;
-    XmppHandlers handlers;
-    handlers.consent = [&](XmppConsentMessage m) {
-        std::lock_guard lk(mu);
-        consents.push_back(std::move(m));
-    };
+    std::vector<XmppMessage> consents;
+    const XmppHandlers handlers = collecting_consents(mu, consents);
     auto proxy = responder();
     XmppSession s(config(), handlers);
     s.start();
@@ -567,12 +579,8 @@ TEST_F(XmppSessionTest, ConsentMessagesReachTheHandler) {
 // session before gloox parses it; the next one, normal, arrives after the reconnect.
 TEST_F(XmppSessionTest, AStanzaNestedPastTheLimitEndsTheSessionWhichComesBack) {
     std::mutex mu;
-    std::vector<XmppConsentMessage> consents;
-    XmppHandlers handlers;
-    handlers.consent = [&](XmppConsentMessage m) {
-        std::lock_guard lk(mu);
-        consents.push_back(std::move(m));
-    };
+    std::vector<XmppMessage> consents;
+    const XmppHandlers handlers = collecting_consents(mu, consents);
     auto proxy = responder();
     XmppSession s(config(), handlers);
     s.start();

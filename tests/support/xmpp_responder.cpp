@@ -9,7 +9,7 @@
 #include <gloox/tlsbase.h>
 #include <signal.h>
 
-#include "connectors/xmpp/xmpp_session.h"
+#include "connectors/xmpp/xmpp_tls.h"
 
 namespace mb::test {
 
