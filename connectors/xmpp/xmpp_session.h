@@ -56,6 +56,7 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/connector_health.h"
 #include "connectors/xmpp/xmpp_stream_guard.h"
 
 namespace gloox {
@@ -231,9 +232,9 @@ class XmppSession {
     int failures_ = 0;
 
     std::atomic<bool> stop_requested_{false};
-    mutable std::mutex mu_;  // queue_, health_
+    mutable std::mutex mu_;  // queue_
     std::deque<std::unique_ptr<Queued>> queue_;
-    XmppHealth health_;
+    HealthCell<XmppHealth> health_;
     bool running_ = false;  // guarded by mu_: request() hands work to the thread
     std::thread thread_;
 };
