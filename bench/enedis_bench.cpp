@@ -58,6 +58,7 @@
 #include "connectors/enedis/enedis_jobs.h"
 #include "connectors/enedis/fetch_plan.h"
 #include "normalize/enedis/paris_day.h"
+#include "storage/clock.h"
 #include "storage/store.h"
 #include "storage/writer.h"
 #include "tests/support/process.h"
@@ -74,11 +75,7 @@ using mb::bench::mono_ns;
 
 constexpr std::int64_t kWindowDays = 7;  // the upstream's limit per load-curve call
 
-mb::TimeMs now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using mb::now_ms;
 
 // The <value> of the form field `var` in a request.
 std::string field(const std::string& xml, const std::string& var) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "normalize/model.h"
@@ -118,6 +119,16 @@ struct Envelope {
                authorize_uris.size();
     }
 };
+
+// An envelope with no message (record_only) from connector `source` at `at`,
+// for the facts a connector decided on its own.
+inline Envelope record_only_envelope(std::string source, TimeMs at) {
+    Envelope env;
+    env.record_only = true;
+    env.raw.source = std::move(source);
+    env.raw.received_at = at;
+    return env;
+}
 
 using Batch = std::vector<Envelope>;
 

@@ -4,17 +4,12 @@
 
 #include <algorithm>
 
+#include "storage/clock.h"
+
 namespace mb {
 
-namespace {
-std::int64_t system_now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 Writer::Writer(Store& store, WriterOptions options, Clock clock)
-    : store_(store), options_(options), clock_(clock ? std::move(clock) : Clock(system_now_ms)) {}
+    : store_(store), options_(options), clock_(clock ? std::move(clock) : Clock(now_ms)) {}
 
 Writer::~Writer() {
     stop();

@@ -9,18 +9,13 @@
 
 #include "connectors/registry.h"
 #include "normalize/config/secret.h"
+#include "storage/clock.h"
 #include "storage/query.h"
 #include "storage/writer.h"
 
 namespace mb {
 
 namespace {
-
-TimeMs now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 ConnectorState connector_state(XmppState s) {
     // By XmppState: connecting, connected, reconnecting, stopped.
@@ -114,9 +109,9 @@ Health EnedisConnector::health() const {
     h.state = connector_state(x.state);
     h.detail = x.state == XmppState::connected ? "connected as " + x.jid : x.last_error;
     h.reconnects = x.reconnects;
-    std::lock_guard lk(mu_);
-    h.messages = messages_;
-    h.rejected = rejected_;
+    const Health counted = health_.get();  // the messages; the state is the session's
+    h.messages = counted.messages;
+    h.rejected = counted.rejected;
     return h;
 }
 
@@ -147,9 +142,7 @@ void EnedisConnector::commit(Batch& staged) {
     if (!outcome.committed)
         spdlog::error("{}: commit failed ({}); the days concerned are fetched again later",
                       config_.name, outcome.error);
-    std::lock_guard lk(mu_);
-    messages_ += messages;
-    rejected_ += rejected;
+    health_.count(messages, rejected);
 }
 
 void EnedisConnector::send(const EnedisCall& call) {

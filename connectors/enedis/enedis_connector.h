@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "connectors/connector.h"
+#include "connectors/connector_health.h"
 #include "connectors/enedis/enedis_jobs.h"
 #include "connectors/xmpp/xmpp_session.h"
 #include "normalize/enedis/upstream_error.h"
@@ -77,7 +78,7 @@ class EnedisConnector final : public Connector {
     std::condition_variable cv_;
     std::deque<Event> events_;
     bool stop_ = false;
-    std::uint64_t messages_ = 0, rejected_ = 0;
+    ConnectorHealth health_;
     std::thread thread_;
 };
 

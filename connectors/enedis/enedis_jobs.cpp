@@ -126,14 +126,6 @@ EnedisJobs::EnedisJobs(std::string source, const EnedisOptions& options,
     key_prefix_ = fmt::format("{:x}-{:x}", rng() & 0xffffff, now);
 }
 
-Envelope EnedisJobs::record(TimeMs now) const {
-    Envelope env;
-    env.record_only = true;
-    env.raw.source = source_;
-    env.raw.received_at = now;
-    return env;
-}
-
 std::vector<std::string> EnedisJobs::granted(TimeMs now) const {
     std::vector<std::string> out;
     for (const auto& [up, expires] : state_.consents)
@@ -311,7 +303,7 @@ EnedisCall EnedisJobs::make_call(const Task& t, TimeMs now, Batch& staged) {
         run.window_end = format_day(t.window.to);
     }
     run.command = call.node;
-    Envelope env = record(now);
+    Envelope env = record_only_envelope(source_, now);
     env.job_runs.push_back(std::move(run));
     staged.push_back(std::move(env));
     return call;
@@ -331,7 +323,7 @@ void EnedisJobs::finish(Batch& staged, TimeMs now, const std::string& key, std::
         run.upstream_issuer = f->issuer;
         run.upstream_code = f->code;
     }
-    Envelope env = record(now);
+    Envelope env = record_only_envelope(source_, now);
     env.job_runs.push_back(std::move(run));
     staged.push_back(std::move(env));
 }
@@ -357,7 +349,7 @@ void EnedisJobs::on_result(const std::string& key, std::string_view iq_xml, Time
                    "the proxy's answer has no authorize_uri field");
             return;
         }
-        Envelope env = record(now);
+        Envelope env = record_only_envelope(source_, now);
         env.authorize_uris.push_back(
             AuthorizeUriRecord{t.job, authorize_uri_with(uri, *job->options->authorize), now});
         staged.push_back(std::move(env));
@@ -413,7 +405,7 @@ void EnedisJobs::on_failure(const std::string& key, const EnedisFailure& f, Time
         }
         auto& p = progress(t);
         p.floor = std::max(p.floor.value_or(t.window.to), t.window.to);
-        Envelope env = record(now);
+        Envelope env = record_only_envelope(source_, now);
         save_progress(t, now, env);
         staged.push_back(std::move(env));
         return;
@@ -456,7 +448,7 @@ void EnedisJobs::refuse(const Task& t, TimeMs now, Batch& staged) {
         return q.usage_point == t.usage_point && j && j->options->fetch &&
                j->options->fetch->granted;
     });
-    Envelope env = record(now);
+    Envelope env = record_only_envelope(source_, now);
     env.raw.topic = "consent";
     env.consents.push_back(ConsentUpdate{t.usage_point, "revoked", "", now, std::nullopt, now});
     staged.push_back(std::move(env));
@@ -484,7 +476,7 @@ void EnedisJobs::on_consent(std::string_view message_xml, TimeMs now, Batch& sta
     if (authorize)
         if (auto d = parse_duration(authorize->options->authorize->duration))
             expires = now + d->count();
-    Envelope env = record(now);
+    Envelope env = record_only_envelope(source_, now);
     env.raw.topic = "consent";
     for (const auto& up : ups) {
         env.consents.push_back(

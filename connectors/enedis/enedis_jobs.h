@@ -130,7 +130,6 @@ class EnedisJobs {
     void plan(Job& job, const std::vector<std::string>& usage_points, TimeMs now, bool front);
     std::vector<std::string> granted(TimeMs now) const;
     EnedisCall make_call(const Task& t, TimeMs now, Batch& staged);
-    Envelope record(TimeMs now) const;
     void finish(Batch& staged, TimeMs now, const std::string& key, std::string outcome,
                 std::int64_t records, const EnedisFailure* f = nullptr, std::string error = {});
     EnedisState::Progress& progress(const Task& t);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "connectors/wake_event.h"
+#include "storage/clock.h"
 #include "storage/writer.h"
 
 namespace mb {
@@ -30,10 +31,6 @@ constexpr std::size_t kMaxStagedMessages = 2000;
 constexpr std::size_t kMaxStagedBytes = std::size_t{4} << 20;
 constexpr auto kPollInterval = 250ms;
 constexpr auto kMiscInterval = 1s;
-
-std::int64_t now_ms() {
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // What a staged envelope keeps on the heap, roughly: the payload, the topic
 // and the readings (the canonical model's strings included).
@@ -98,7 +95,6 @@ MqttConnector::MqttConnector(Writer& writer, const ConnectorConfig& config,
     mosquitto_message_v5_callback_set(m, &MqttConnector::on_message_cb);
     mosquitto_subscribe_v5_callback_set(m, &MqttConnector::on_subscribe_cb);
     mosquitto_log_callback_set(m, &MqttConnector::on_log_cb);
-    health_.state = ConnectorState::starting;
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0)
         throw std::runtime_error(
@@ -171,18 +167,11 @@ void MqttConnector::stop() {
     stop_requested_ = true;
     wake();
     if (thread_.joinable()) thread_.join();
-    set_state(ConnectorState::stopped, "stopped");
+    health_.set_state(ConnectorState::stopped, "stopped");
 }
 
 Health MqttConnector::health() const {
-    std::lock_guard lk(mu_);
-    return health_;
-}
-
-void MqttConnector::set_state(ConnectorState s, std::string detail) {
-    std::lock_guard lk(mu_);
-    health_.state = s;
-    health_.detail = std::move(detail);
+    return health_.get();
 }
 
 milliseconds MqttConnector::next_backoff() {
@@ -200,18 +189,16 @@ void MqttConnector::run() {
             first = false;
             session();
             if (stop_requested_) break;
-            {
-                std::lock_guard lk(mu_);
-                health_.reconnects++;
-            }
+            health_.reconnected();
         } else if (first) {
             first = false;
         }
         const auto wait = next_backoff();
         // The state keeps the reason: a connector that can never come back says why.
-        set_state(ConnectorState::reconnecting,
-                  fmt::format("reconnecting to {}:{} in {} ms{}{}", broker_.host, broker_.port,
-                              wait.count(), last_error_.empty() ? "" : " after: ", last_error_));
+        health_.set_state(
+            ConnectorState::reconnecting,
+            fmt::format("reconnecting to {}:{} in {} ms{}{}", broker_.host, broker_.port,
+                        wait.count(), last_error_.empty() ? "" : " after: ", last_error_));
         spdlog::info("{}: reconnecting to {}:{} in {} ms", config_.name, broker_.host, broker_.port,
                      wait.count());
         const auto until = steady_clock::now() + wait;
@@ -416,7 +403,7 @@ void MqttConnector::on_connect(int rc, int flags) {
         spdlog::error("{}: broker {}:{} refused the connection: {}", config_.name, broker_.host,
                       broker_.port, why);
         last_error_ = "refused: " + why;
-        set_state(ConnectorState::reconnecting, last_error_);
+        health_.set_state(ConnectorState::reconnecting, last_error_);
         session_lost_ = true;
         return;
     }
@@ -426,8 +413,8 @@ void MqttConnector::on_connect(int rc, int flags) {
     const bool session_present = (flags & 1) != 0;
     spdlog::info("{}: connected to {}:{} as {} (session {})", config_.name, broker_.host,
                  broker_.port, config_.client_id, session_present ? "resumed" : "new");
-    set_state(ConnectorState::running,
-              fmt::format("connected to {}:{}", broker_.host, broker_.port));
+    health_.set_state(ConnectorState::running,
+                      fmt::format("connected to {}:{}", broker_.host, broker_.port));
     if (session_present && !config_.clean_session) return;  // the broker kept our subscriptions
     std::vector<char*> topics;
     for (auto& t : config_.topics) topics.push_back(t.data());
@@ -467,11 +454,7 @@ void MqttConnector::on_message(const mosquitto_message* msg, const mosquitto_pro
         protocol_->on_message(env, outbox_);
         redact_result(*protocol_, env.result);
     }
-    {
-        std::lock_guard lk(mu_);
-        health_.messages++;
-        if (env.result.reject) health_.rejected++;
-    }
+    health_.count(1, env.result.reject ? 1 : 0);
     last_message_rows_ = env.rows();
     staged_rows_ += last_message_rows_;
     staged_bytes_ += approx_bytes(env);

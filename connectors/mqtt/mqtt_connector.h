@@ -40,15 +40,15 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "connectors/connector.h"
+#include "connectors/connector_config.h"
+#include "connectors/connector_health.h"
 #include "connectors/mqtt/mosquitto_handle.h"
 #include "connectors/mqtt/mqtt_protocol.h"
-#include "connectors/connector_config.h"
 #include "normalize/decoder.h"
 #include "storage/envelope.h"
 
@@ -110,7 +110,6 @@ class MqttConnector final : public Connector {
     bool staging_full() const;
     void on_connect(int rc, int flags);
     void on_message(const mosquitto_message* msg, const mosquitto_property* props);
-    void set_state(ConnectorState s, std::string detail);
     std::chrono::milliseconds next_backoff();
 
     static void on_connect_cb(mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
@@ -149,8 +148,7 @@ class MqttConnector final : public Connector {
     std::string lib_error_;      // libmosquitto's last error line (e.g. OpenSSL's reason)
     std::chrono::steady_clock::time_point last_misc_{};
 
-    mutable std::mutex mu_;
-    Health health_;
+    ConnectorHealth health_;
     std::thread thread_;
 };
 

@@ -10,8 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "connectors/spool/line_reader.h"
 #include "connectors/registry.h"
+#include "connectors/spool/line_reader.h"
+#include "storage/clock.h"
 #include "storage/writer.h"
 
 namespace mb {
@@ -22,11 +23,6 @@ namespace {
 
 // Like the MQTT connector: a batch of long lines commits before it holds more than this.
 constexpr std::size_t kMaxBatchBytes = std::size_t{4} << 20;
-
-std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 class FileDescriptor {
   public:
@@ -81,7 +77,7 @@ void SpoolConnector::start() {
     if (ec)
         throw std::runtime_error(fmt::format("connector {}: cannot create {}: {}", name_,
                                              (options_.directory / "done").string(), ec.message()));
-    set_health(ConnectorState::running, "watching " + options_.directory.string());
+    health_.set_state(ConnectorState::running, "watching " + options_.directory.string());
     thread_ = std::thread([this] { run(); });
 }
 
@@ -92,18 +88,11 @@ void SpoolConnector::stop() {
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
-    set_health(ConnectorState::stopped, "stopped");
+    health_.set_state(ConnectorState::stopped, "stopped");
 }
 
 Health SpoolConnector::health() const {
-    std::lock_guard lk(mu_);
-    return health_;
-}
-
-void SpoolConnector::set_health(ConnectorState s, std::string detail) {
-    std::lock_guard lk(mu_);
-    health_.state = s;
-    health_.detail = std::move(detail);
+    return health_.get();
 }
 
 void SpoolConnector::run() {
@@ -126,7 +115,7 @@ void SpoolConnector::run() {
         });
         const bool listed = !ec;
         if (!listed)
-            set_health(
+            health_.set_state(
                 ConnectorState::failed,
                 fmt::format("cannot list {}: {}", options_.directory.string(), ec.message()));
         std::sort(files.begin(), files.end());
@@ -138,7 +127,7 @@ void SpoolConnector::run() {
             if (!ingest_file(f)) break;
         }
         if (listed && problems_.empty())
-            set_health(ConnectorState::running, "watching " + options_.directory.string());
+            health_.set_state(ConnectorState::running, "watching " + options_.directory.string());
         std::unique_lock lk(mu_);
         if (wake_.wait_for(lk, options_.poll_interval, [&] { return stop_requested_; })) return;
     }
@@ -154,7 +143,7 @@ void SpoolConnector::report_problem(const std::string& fname, const EntryId& id,
     // Logged once: the entry is tried again only when it changes (or at the next start).
     problems_[fname] = id;
     spdlog::error("{}: {}", name_, what);
-    set_health(ConnectorState::running, what);
+    health_.set_state(ConnectorState::running, what);
 }
 
 bool SpoolConnector::refuse(const fs::path& file, const EntryId& id, std::string_view why) {
@@ -174,11 +163,7 @@ bool SpoolConnector::refuse(const fs::path& file, const EntryId& id, std::string
                       fname, outcome.error);
         return false;
     }
-    {
-        std::lock_guard lk(mu_);
-        health_.messages++;
-        health_.rejected++;
-    }
+    health_.count(1, 1);
     std::error_code ec;
     fs::rename(file, options_.directory / "done" / file.filename(), ec);
     if (ec) {
@@ -284,11 +269,7 @@ bool SpoolConnector::ingest_file(const fs::path& file) {
         return true;
     }
     if (!flush()) return false;
-    {
-        std::lock_guard lk(mu_);
-        health_.messages += messages;
-        health_.rejected += rejected;
-    }
+    health_.count(messages, rejected);
     std::error_code ec;
     fs::rename(file, options_.directory / "done" / file.filename(), ec);
     if (ec) {
@@ -300,6 +281,5 @@ bool SpoolConnector::ingest_file(const fs::path& file) {
     spdlog::info("{}: ingested {} ({} lines, {} rejected)", name_, fname, messages, rejected);
     return true;
 }
-
 
 }  // namespace mb

@@ -33,6 +33,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/connector_config.h"
+#include "connectors/connector_health.h"
 #include "normalize/canonical/canonical_decoder.h"
 
 namespace mb {
@@ -73,7 +74,6 @@ class SpoolConnector final : public Connector {
     bool refuse(const std::filesystem::path& file, const EntryId& id, std::string_view why);
     bool unchanged_problem(const std::string& fname, const EntryId& id) const;
     void report_problem(const std::string& fname, const EntryId& id, const std::string& what);
-    void set_health(ConnectorState s, std::string detail);
 
     Writer& writer_;
     std::string name_;
@@ -88,7 +88,7 @@ class SpoolConnector final : public Connector {
     mutable std::mutex mu_;
     std::condition_variable wake_;
     bool stop_requested_ = false;
-    Health health_;
+    ConnectorHealth health_;
     std::thread thread_;
 };
 

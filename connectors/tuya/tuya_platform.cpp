@@ -91,14 +91,6 @@ int TuyaPlatform::utc_offset_minutes(TimeMs t) const {
     return static_cast<int>(info.offset.count() / 60);
 }
 
-Envelope TuyaPlatform::record(TimeMs now) const {
-    Envelope env;
-    env.record_only = true;
-    env.raw.source = source_;
-    env.raw.received_at = now;
-    return env;
-}
-
 void TuyaPlatform::answer(MqttOutbox& out, const std::string& gateway, TuyaDownlink kind,
                           const std::string& payload) {
     const std::string topic = tuya_topic(gateway, kind);
@@ -446,7 +438,7 @@ void TuyaPlatform::send(const Submitted& s, TimeMs now, Batch& staged, MqttOutbo
         return;
     }
     const auto timeout = c.timeout.count() > 0 ? c.timeout : options_.command_timeout;
-    Envelope env = record(now);
+    Envelope env = record_only_envelope(source_, now);
     CommandRecord rec;
     rec.step = CommandRecord::Step::sent;
     rec.request_id = request_id;
@@ -495,7 +487,7 @@ void TuyaPlatform::on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {
             ++it;
             continue;
         }
-        Envelope env = record(now);
+        Envelope env = record_only_envelope(source_, now);
         CommandRecord rec;
         rec.step = CommandRecord::Step::timed_out;
         rec.request_id = it->first;
@@ -522,7 +514,7 @@ void TuyaPlatform::on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {
 }
 
 void TuyaPlatform::check_stale(TimeMs now, Batch& staged) {
-    Envelope env = record(now);
+    Envelope env = record_only_envelope(source_, now);
     std::map<std::string_view, std::size_t> per_gateway;
     std::vector<std::string> examples;
     for (auto& [cid, d] : devices_) {
@@ -574,7 +566,7 @@ void TuyaPlatform::on_stop(TimeMs now, Batch& staged) {
         s.done(outcome(DeviceCommandResult::Status::unavailable, -1, {},
                        "the connector is stopping; nothing was sent"));
     for (auto& [id, p] : pending_) {
-        Envelope env = record(now);
+        Envelope env = record_only_envelope(source_, now);
         CommandRecord rec;
         rec.step = CommandRecord::Step::aborted;
         rec.request_id = id;

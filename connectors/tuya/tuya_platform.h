@@ -49,9 +49,10 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/mqtt/mqtt_protocol.h"
 #include "connectors/connector_config.h"
-#include "normalize/tuya/tuya_protocol.h"
+#include "connectors/mqtt/mqtt_protocol.h"
+#include "normalize/tuya/tuya_canonical.h"
+#include "normalize/tuya/tuya_decoder.h"
 
 namespace date {
 class time_zone;
@@ -130,7 +131,6 @@ class TuyaPlatform final : public MqttProtocol {
     void reject(Envelope& env, const TuyaError& e);
     void send(const Submitted& s, TimeMs now, Batch& staged, MqttOutbox& out);
     std::string next_request_id(TimeMs now);
-    Envelope record(TimeMs now) const;
     int utc_offset_minutes(TimeMs t) const;
     // Devices silent for longer than stale_after: state events, one log line per check.
     void check_stale(TimeMs now, Batch& staged);

@@ -9,6 +9,7 @@
 
 #include "connectors/registry.h"
 #include "normalize/config/table_reader.h"
+#include "storage/clock.h"
 #include "storage/query.h"
 
 namespace mb {
@@ -102,11 +103,8 @@ MqttTypeSpec tuya_type_spec() {
                             const ConnectorConfig& cfg) -> std::unique_ptr<MqttProtocol> {
         const auto* o = dynamic_cast<const TuyaOptions*>(cfg.options.get());
         if (!o) throw std::runtime_error(fmt::format("connector {}: no tuya options", cfg.name));
-        const auto now = std::chrono::duration_cast<milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
         return std::make_unique<TuyaPlatform>(cfg.name, *o, known_devices(ctx.database, cfg.name),
-                                              now);
+                                              now_ms());
     };
     return spec;
 }

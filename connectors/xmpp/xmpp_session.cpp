@@ -107,8 +107,8 @@ void XmppSession::start() {
     {
         std::lock_guard lk(mu_);
         running_ = true;
-        health_.state = XmppState::connecting;
     }
+    health_.update([](XmppHealth& h) { h.state = XmppState::connecting; });
     if (config_.tls_insecure)
         spdlog::warn("{}: TLS certificate and host name verification are OFF (tls_insecure)",
                      config_.name);
@@ -123,8 +123,7 @@ void XmppSession::stop() {
 }
 
 XmppHealth XmppSession::health() const {
-    std::lock_guard lk(mu_);
-    return health_;
+    return health_.get();
 }
 
 void XmppSession::request(const std::string& to, std::unique_ptr<gloox::Tag> payload,
@@ -162,14 +161,13 @@ void XmppSession::drain_wake() {
 }
 
 void XmppSession::set_state(XmppState s, std::string detail) {
-    bool changed = false;
-    {
-        std::lock_guard lk(mu_);
-        changed = health_.state != s;
-        health_.state = s;
-        if (s == XmppState::connected) health_.jid = detail;
-        if (s != XmppState::connected) health_.jid.clear();
-    }
+    const bool changed = health_.update([&](XmppHealth& h) {
+        const bool c = h.state != s;
+        h.state = s;
+        if (s == XmppState::connected) h.jid = detail;
+        if (s != XmppState::connected) h.jid.clear();
+        return c;
+    });
     if (changed && handlers_.state) {
         try {
             handlers_.state(s, detail);
@@ -180,8 +178,7 @@ void XmppSession::set_state(XmppState s, std::string detail) {
 }
 
 void XmppSession::set_error(std::string error) {
-    std::lock_guard lk(mu_);
-    health_.last_error = std::move(error);
+    health_.update([&](XmppHealth& h) { h.last_error = std::move(error); });
 }
 
 void XmppSession::complete(XmppCallback& cb, XmppResponse r) {
@@ -371,10 +368,7 @@ void XmppSession::session() {
     fail_all_pending("disconnected before the answer came: " + reason);
     client_.reset();  // closes the socket
     tls_ = nullptr;
-    if (was_connected && !stop_requested_) {
-        std::lock_guard lk(mu_);
-        health_.reconnects++;
-    }
+    if (was_connected && !stop_requested_) health_.update([](XmppHealth& h) { h.reconnects++; });
 }
 
 void XmppSession::flush_queue(bool connected) {
@@ -533,10 +527,7 @@ void XmppSession::on_connect() {
     failures_ = 0;
     next_ping_ = Clock::now() + config_.ping_interval;
     const std::string bound = client_->jid().full();
-    {
-        std::lock_guard lk(mu_);
-        health_.connects++;
-    }
+    health_.update([](XmppHealth& h) { h.connects++; });
     spdlog::info("{}: XMPP session established as {}", config_.name, bound);
     set_state(XmppState::connected, bound);
 }

@@ -60,6 +60,7 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/connector_health.h"
 #include "connectors/xmpp/xmpp_client.h"
 #include "connectors/xmpp/xmpp_stanza_codec.h"
 #include "connectors/xmpp/xmpp_stream_guard.h"
@@ -199,9 +200,9 @@ class XmppSession final : private XmppClientEvents {
     int failures_ = 0;
 
     std::atomic<bool> stop_requested_{false};
-    mutable std::mutex mu_;  // queue_, health_
+    mutable std::mutex mu_;  // queue_
     std::deque<std::unique_ptr<Queued>> queue_;
-    XmppHealth health_;
+    HealthCell<XmppHealth> health_;
     bool running_ = false;  // guarded by mu_: request() hands work to the thread
     std::thread thread_;
 };

@@ -33,7 +33,8 @@
 #include "daemon/table_writer.h"
 #include "generated/meterbridge_version.h"
 #include "normalize/time_format.h"
-#include "normalize/tuya/tuya_protocol.h"
+#include "normalize/tuya/tuya_decoder.h"
+#include "storage/clock.h"
 #include "storage/query.h"
 
 namespace {
@@ -258,9 +259,7 @@ int cmd_devices(const std::string& file, const std::optional<std::string>& sourc
         TableWriter out(stdout, *format,
                         {"source", "gateway", "device", "product_id", "online", "last_seen",
                          "stale", "synced", "name", "ip", "mac", "location"});
-        const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+        const TimeMs now = now_ms();
         for (const DeviceRow& d : load_devices(db, source)) {
             const Cell online =
                 d.online ? text(*d.online ? "true" : "false") : Cell{"", false, true};

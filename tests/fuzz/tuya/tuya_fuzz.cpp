@@ -14,7 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "normalize/tuya/tuya_protocol.h"
+#include "normalize/tuya/tuya_canonical.h"
+#include "normalize/tuya/tuya_decoder.h"
 
 namespace {
 

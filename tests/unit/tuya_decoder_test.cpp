@@ -12,7 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "normalize/quantity.h"
-#include "normalize/tuya/tuya_protocol.h"
+#include "normalize/tuya/tuya_canonical.h"
+#include "normalize/tuya/tuya_decoder.h"
 
 #ifndef MB_SOURCE_DIR
 #error "MB_SOURCE_DIR must name the source tree (for tests/fixtures)"

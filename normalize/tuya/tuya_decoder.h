@@ -1,8 +1,11 @@
 // Tuya IoT Edge Gateway, smart water meter (shared/seeds/002): the PURE
-// protocol layer of the platform side. meterbridge plays the platform: the
-// gateway publishes uplinks on gateway_id/<gw>/{devices/sync, properties/report,
-// devices/status, commands/response}; meterbridge answers on
+// codec of the platform side, the wire protocol both ways. meterbridge plays
+// the platform: the gateway publishes uplinks on gateway_id/<gw>/{devices/sync,
+// properties/report, devices/status, commands/response}; meterbridge answers on
 // …/devices/sync/response and …/properties/report/response and sends …/commands.
+// The DP table is tuya_dp.h; what a report becomes in the canonical model is
+// tuya_canonical.h. Topics, message parsing and the answer/command encoders
+// stay in one file: they share the document's limits and JSON conventions.
 //
 // Everything here is a function of its inputs: no I/O, no clock (times are
 // parameters), no logging, no exceptions for per-message failures. A failed
@@ -24,7 +27,7 @@
 //   carries "device_name", which its table does not list, so it is not strict.
 //   A property report carries ONE DP (param.cid, param.id, param.value) and no
 //   per-DP time: readings are stamped with the report's `t`, except the paired
-//   first/last readings of day/month (see TuyaPairing).
+//   first/last readings of day/month (see TuyaPairing in tuya_canonical.h).
 //
 // One TuyaParser per thread (it reuses a simdjson DOM parser; payloads need no
 // padding, the parser copies them).
@@ -32,7 +35,6 @@
 
 #include <simdjson.h>
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -41,6 +43,7 @@
 #include <vector>
 
 #include "normalize/model.h"
+#include "normalize/tuya/tuya_dp.h"
 
 namespace mb {
 
@@ -132,46 +135,8 @@ std::string tuya_topic(std::string_view gateway, TuyaUplink kind);
 std::string tuya_topic(std::string_view gateway, TuyaDownlink kind);
 std::string_view tuya_kind_name(TuyaUplink kind);  // "devices/sync", …
 
-// --- the DP table (smart water meter, ids 1..18) --------------------------
-
-enum class TuyaDpType : std::uint8_t { value, boolean, enumeration, timestamp };
-
-// What a DP becomes.
-enum class TuyaDpRole : std::uint8_t {
-    reading,     // a Reading of `quantity`, stamped with the report's t
-    state,       // a StateEvent of key = code
-    pair_value,  // first/last reading of day/month: half of a water.volume.index pair
-    pair_time,   // its Unix timestamp: the other half
-};
-
-// Which first/last reading a pair DP belongs to (index into TuyaPairing::slots).
-enum class TuyaPairSlot : std::uint8_t { day_begin, day_end, month_begin, month_end };
-
-struct TuyaDp {
-    int id;
-    std::string_view code;  // the document's identifier, also the state key
-    TuyaDpType type;
-    bool writable;          // "Send and report (read-write)"
-    std::int64_t min, max;  // value DPs: the documented range (raw, before scale)
-    std::span<const std::string_view> enum_values;  // enum DPs
-    TuyaDpRole role;
-    std::string_view quantity;  // role reading (and pair_value: water.volume.index)
-    Kind kind;                  // of the reading
-    TuyaPairSlot slot;          // pair roles
-};
-
-std::span<const TuyaDp> tuya_dps();                       // the 18 DPs in id order
-const TuyaDp* tuya_find_dp(int id);                       // nullptr when not in the table
-const TuyaDp* tuya_find_dp(std::string_view id_or_code);  // "9" or "valve_state"
-
-// A validated DP value.
-struct TuyaDpValue {
-    TuyaDpType type = TuyaDpType::value;
-    std::int64_t integer = 0;  // value DPs: raw; timestamp DPs: UTC ms
-    bool boolean = false;
-    std::string text;  // enum DPs
-    bool operator==(const TuyaDpValue&) const = default;
-};
+// The latest time a message may carry: 9999-12-31T23:59:59.999Z.
+inline constexpr TimeMs tuya_max_time_ms = 253402300799999;
 
 // --- uplinks ---------------------------------------------------------------
 
@@ -225,66 +190,6 @@ class TuyaParser {
   private:
     simdjson::dom::parser parser_;
 };
-
-// --- canonical output ---------------------------------------------------------
-
-// Pairing of the first/last readings of day/month (DP 5↔7, 6↔8, 10↔12, 11↔13).
-// The document sends one DP per message, so a value and its time always arrive
-// separately, in either order. The connector keeps one TuyaPairing per device
-// and passes it to every dp_report_to_canonical call.
-//
-// Rule: each slot holds at most one pending half (value or time) with the `t`
-// of the report that carried it. When the other half arrives and the two
-// reports' t differ by at most pair_window_ms, they pair: one water.volume.index
-// cumulative reading, value = the volume, ts = the timestamp DP's time; the
-// slot is emptied. Otherwise the newer half replaces the pending one (a half
-// from an older burst is dropped: pairing it would date one day's volume with
-// another day's time). A redelivered half (same t) pairs the same way and gives
-// the same reading (deduplicated by the store).
-struct TuyaPairHalf {
-    bool present = false;
-    bool is_time = false;    // false: a raw volume; true: a time in ms
-    std::int64_t value = 0;  // raw volume (before scale), or ms
-    TimeMs report_t = 0;     // the `t` (ms) of the report that carried it
-    bool operator==(const TuyaPairHalf&) const = default;
-};
-struct TuyaPairing {
-    std::array<TuyaPairHalf, 4> slots{};  // indexed by TuyaPairSlot
-    bool operator==(const TuyaPairing&) const = default;
-};
-// A compact one-line text form for persistence ("-" per empty slot, else
-// "v:<value>@<t>" or "t:<ms>@<t>", slots separated by ' '), and back; nullopt
-// on any other text.
-std::string tuya_pairing_to_string(const TuyaPairing& p);
-std::optional<TuyaPairing> tuya_pairing_from_string(std::string_view s);
-
-struct TuyaCanonicalOptions {
-    // Volumes are raw / 10^volume_scale m3 (the document gives m3 with no
-    // scale: default 0). 0..9.
-    int volume_scale = 0;
-    // The meter's day/month boundaries for water.volume.day/.month, as an
-    // offset from UTC at the report's t (the connector may compute it from a
-    // time zone per message). Minutes, -1440 < x < 1440.
-    int utc_offset_minutes = 0;
-    TimeMs pair_window_ms = 10 * 60 * 1000;
-};
-
-struct TuyaCanonical {
-    std::vector<Reading> readings;
-    std::vector<StateEvent> states;
-    TuyaPairing pairing;  // the new state to keep for this device
-};
-
-// A validated report → readings and state events (meter = cid):
-//   DP1 water_flow → water.volume.index, cumulative at t;
-//   DP2/3 → water.volume.month/.day, interval over the calendar month/day (in
-//     utc_offset_minutes) containing t: later reports of the same day revise it;
-//   DP14/16 → water.volume.shared.cold/.hot, instant at t;
-//   DP4/9/15/17/18 → state event key = code, value "true"/"false", the enum
-//     text, or the decimal integer (valve_open_degree, %: no canonical quantity);
-//   DP5/6/10/11 + 7/8/12/13 → see TuyaPairing.
-TuyaCanonical dp_report_to_canonical(const TuyaPropertyReport& report, const TuyaPairing& previous,
-                                     const TuyaCanonicalOptions& options = {});
 
 // --- downlinks ----------------------------------------------------------------
 

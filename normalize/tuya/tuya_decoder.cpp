@@ -1,14 +1,12 @@
-#include "normalize/tuya/tuya_protocol.h"
+#include "normalize/tuya/tuya_decoder.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 
 #include "normalize/detail_text.h"
-#include "normalize/quantity.h"
 
 namespace mb {
 
@@ -22,130 +20,7 @@ constexpr std::string_view kPrefix = "gateway_id/";
 // Bounds what a response echoes back; UUIDs are 36 bytes.
 constexpr std::size_t kMaxIdSize = 256;
 constexpr std::size_t kMaxGatewaySize = 1024;
-constexpr std::int64_t kMsThreshold = 100000000000;   // 1e11: below, seconds
-constexpr std::int64_t kMaxTimeMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
-constexpr std::int64_t kDayMs = 86400000;
-constexpr std::int64_t kVolumeMax = 999999999;
-
-constexpr std::array<std::string_view, 4> kValveStates = {"opened", "closed", "opening", "closing"};
-constexpr std::array<std::string_view, 6> kStallTypes = {"square_area", "ignore", "consumption",
-                                                         "proportion",  "lease",  "power"};
-
-using T = TuyaDpType;
-using R = TuyaDpRole;
-using S = TuyaPairSlot;
-constexpr std::span<const std::string_view> kNone{};
-
-const std::array<TuyaDp, 18> kDps = {{
-    {1, "water_flow", T::value, false, 0, kVolumeMax, kNone, R::reading,
-     quantity::water_volume_index, Kind::cumulative, S::day_begin},
-    {2, "monthly_water_total", T::value, false, 0, kVolumeMax, kNone, R::reading,
-     quantity::water_volume_month, Kind::interval, S::day_begin},
-    {3, "daily_water_total", T::value, false, 0, kVolumeMax, kNone, R::reading,
-     quantity::water_volume_day, Kind::interval, S::day_begin},
-    {4, "switch_state", T::boolean, true, 0, 0, kNone, R::state, {}, Kind::instant, S::day_begin},
-    {5, "d_begin_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
-     quantity::water_volume_index, Kind::cumulative, S::day_begin},
-    {6, "d_end_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
-     quantity::water_volume_index, Kind::cumulative, S::day_end},
-    {7,
-     "d_begin_time",
-     T::timestamp,
-     false,
-     0,
-     0,
-     kNone,
-     R::pair_time,
-     {},
-     Kind::cumulative,
-     S::day_begin},
-    {8,
-     "d_end_time",
-     T::timestamp,
-     false,
-     0,
-     0,
-     kNone,
-     R::pair_time,
-     {},
-     Kind::cumulative,
-     S::day_end},
-    {9,
-     "valve_state",
-     T::enumeration,
-     true,
-     0,
-     0,
-     kValveStates,
-     R::state,
-     {},
-     Kind::instant,
-     S::day_begin},
-    {10, "m_begin_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
-     quantity::water_volume_index, Kind::cumulative, S::month_begin},
-    {11, "m_end_water_total", T::value, false, 0, kVolumeMax, kNone, R::pair_value,
-     quantity::water_volume_index, Kind::cumulative, S::month_end},
-    {12,
-     "m_begin_time",
-     T::timestamp,
-     false,
-     0,
-     0,
-     kNone,
-     R::pair_time,
-     {},
-     Kind::cumulative,
-     S::month_begin},
-    {13,
-     "m_end_time",
-     T::timestamp,
-     false,
-     0,
-     0,
-     kNone,
-     R::pair_time,
-     {},
-     Kind::cumulative,
-     S::month_end},
-    {14, "cold_stall_userdata", T::value, false, 0, kVolumeMax, kNone, R::reading,
-     quantity::water_volume_shared_cold, Kind::instant, S::day_begin},
-    {15,
-     "cold_stall_type",
-     T::enumeration,
-     true,
-     0,
-     0,
-     kStallTypes,
-     R::state,
-     {},
-     Kind::instant,
-     S::day_begin},
-    {16, "hot_stall_userdata", T::value, false, 0, kVolumeMax, kNone, R::reading,
-     quantity::water_volume_shared_hot, Kind::instant, S::day_begin},
-    {17,
-     "hot_stall_type",
-     T::enumeration,
-     true,
-     0,
-     0,
-     kStallTypes,
-     R::state,
-     {},
-     Kind::instant,
-     S::day_begin},
-    // Unit %, range as documented (0..999999999, sic).
-    {18,
-     "valve_open_degree",
-     T::value,
-     true,
-     0,
-     kVolumeMax,
-     kNone,
-     R::state,
-     {},
-     Kind::instant,
-     S::day_begin},
-}};
+constexpr std::int64_t kMsThreshold = 100000000000;  // 1e11: below, seconds
 
 void append_json_string(std::string& out, std::string_view s) {
     out += '"';
@@ -177,52 +52,13 @@ void append_json_string(std::string& out, std::string_view s) {
     out += '"';
 }
 
-// Decimal digits only (no sign), at most 19 of them → value; else nullopt.
-std::optional<std::int64_t> parse_digits(std::string_view s) {
-    if (s.empty() || s.size() > 19) return std::nullopt;
-    if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return std::nullopt;
-    std::uint64_t v = 0;
-    std::from_chars(s.data(), s.data() + s.size(), v);
-    if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return std::nullopt;
-    return static_cast<std::int64_t>(v);
-}
-
 // Unix time in seconds, or ms when >= 1e11 (year 5138 in seconds) → ms; nullopt
 // when not positive or after 9999.
 std::optional<TimeMs> unix_to_ms(std::int64_t v) {
     if (v <= 0) return std::nullopt;
     const std::int64_t ms = v < kMsThreshold ? v * 1000 : v;
-    if (ms > kMaxTimeMs) return std::nullopt;
+    if (ms > tuya_max_time_ms) return std::nullopt;
     return ms;
-}
-
-// Howard Hinnant's civil calendar algorithms (proleptic Gregorian).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m) {
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    m = mp < 10 ? mp + 3 : mp - 9;
-    y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-}
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-    std::int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-    return q;
 }
 
 // Reads the fields of one message, recording the first problem.
@@ -399,7 +235,7 @@ class Reader {
                     return fail(TuyaCode::params_type_incorrect,
                                 fmt::format("{} '{}' of DP {} {} is not a Unix timestamp", p,
                                             printable(s), dp.id, dp.code));
-                const auto raw = parse_digits(s);
+                const auto raw = tuya_parse_digits(s);
                 const auto ms = raw ? unix_to_ms(*raw) : std::nullopt;
                 if (!ms)
                     return fail(TuyaCode::params_range_invalid,
@@ -418,10 +254,6 @@ TuyaResult<V> failed(Reader& in) {
     TuyaResult<V> r;
     r.error = std::move(in.error);
     return r;
-}
-
-TimeMs pair_window_distance(TimeMs a, TimeMs b) {
-    return a > b ? a - b : b - a;
 }
 
 }  // namespace
@@ -569,27 +401,6 @@ TuyaTopicResult tuya_parse_topic(std::string_view topic, std::span<const std::st
     return r;
 }
 
-// --- DP table ------------------------------------------------------------------
-
-std::span<const TuyaDp> tuya_dps() {
-    return kDps;
-}
-
-const TuyaDp* tuya_find_dp(int id) {
-    if (id < 1 || id > static_cast<int>(kDps.size())) return nullptr;
-    return &kDps[static_cast<std::size_t>(id - 1)];
-}
-
-const TuyaDp* tuya_find_dp(std::string_view id_or_code) {
-    if (const auto n = parse_digits(id_or_code)) {
-        if (*n > 1000) return nullptr;
-        return tuya_find_dp(static_cast<int>(*n));
-    }
-    for (const auto& dp : kDps)
-        if (dp.code == id_or_code) return &dp;
-    return nullptr;
-}
-
 // --- uplinks ---------------------------------------------------------------------
 
 TuyaResult<TuyaDeviceSync> TuyaParser::device_sync(std::string_view payload) {
@@ -630,7 +441,7 @@ TuyaResult<TuyaPropertyReport> TuyaParser::property_report(std::string_view payl
           in.param(o, p) && in.string(p, "cid", "param.cid", m.cid) &&
           in.string(p, "id", "param.id", id)))
         return failed<TuyaPropertyReport>(in);
-    const auto n = parse_digits(id);
+    const auto n = tuya_parse_digits(id);
     const TuyaDp* dp = n && *n <= 1000 ? tuya_find_dp(static_cast<int>(*n)) : nullptr;
     if (!dp) {
         in.fail(TuyaCode::not_supported,
@@ -717,127 +528,6 @@ TuyaResult<TuyaCommandResponse> TuyaParser::command_response(std::string_view pa
     return r;
 }
 
-// --- canonical ------------------------------------------------------------------
-
-std::string tuya_pairing_to_string(const TuyaPairing& p) {
-    std::string out;
-    for (std::size_t i = 0; i < p.slots.size(); ++i) {
-        if (i > 0) out += ' ';
-        const auto& h = p.slots[i];
-        if (!h.present)
-            out += '-';
-        else
-            out += fmt::format("{}:{}@{}", h.is_time ? 't' : 'v', h.value, h.report_t);
-    }
-    return out;
-}
-
-std::optional<TuyaPairing> tuya_pairing_from_string(std::string_view s) {
-    TuyaPairing p;
-    for (std::size_t i = 0; i < p.slots.size(); ++i) {
-        if (i > 0) {
-            if (s.empty() || s.front() != ' ') return std::nullopt;
-            s.remove_prefix(1);
-        }
-        const auto end = std::min(s.find(' '), s.size());
-        const std::string_view tok = s.substr(0, end);
-        s.remove_prefix(end);
-        if (tok == "-") continue;
-        if (tok.size() < 5 || (tok[0] != 't' && tok[0] != 'v') || tok[1] != ':')
-            return std::nullopt;
-        const auto at = tok.find('@');
-        if (at == std::string_view::npos) return std::nullopt;
-        // Canonical numbers only (no leading zero), so that text ↔ state is 1:1.
-        const auto canonical = [](std::string_view d) {
-            return d.size() > 1 && d.front() == '0' ? std::nullopt : parse_digits(d);
-        };
-        const auto value = canonical(tok.substr(2, at - 2));
-        const auto t = canonical(tok.substr(at + 1));
-        if (!value || !t) return std::nullopt;
-        p.slots[i] = TuyaPairHalf{true, tok[0] == 't', *value, *t};
-    }
-    if (!s.empty()) return std::nullopt;
-    return p;
-}
-
-TuyaCanonical dp_report_to_canonical(const TuyaPropertyReport& report, const TuyaPairing& previous,
-                                     const TuyaCanonicalOptions& options) {
-    TuyaCanonical out;
-    out.pairing = previous;
-    const TuyaDp* dp = tuya_find_dp(report.dp);
-    // Not a validated report (the parser guarantees both): nothing, state kept.
-    if (!dp || report.t <= 0 || report.t > kMaxTimeMs) return out;
-    const int scale = std::clamp(options.volume_scale, 0, 9);
-    double divisor = 1;
-    for (int i = 0; i < scale; ++i) divisor *= 10;
-    // One correctly rounded division of two exact doubles (raw < 2^53).
-    const auto volume = [&](std::int64_t raw) { return static_cast<double>(raw) / divisor; };
-    const auto reading = [&](std::string_view q, Kind kind, TimeMs start, TimeMs end,
-                             double value) {
-        const auto info = quantity::find(q);
-        out.readings.push_back(Reading{report.cid, std::string(q),
-                                       std::string(info ? info->unit : "m3"), kind, start, end,
-                                       value});
-    };
-    const TimeMs t = report.t;
-    switch (dp->role) {
-        case TuyaDpRole::reading: {
-            if (dp->kind != Kind::interval) {
-                reading(dp->quantity, dp->kind, t, t, volume(report.value.integer));
-                break;
-            }
-            const std::int64_t off =
-                static_cast<std::int64_t>(std::clamp(options.utc_offset_minutes, -1439, 1439)) *
-                60000;
-            const std::int64_t day = floor_div(t + off, kDayMs);
-            TimeMs start = day * kDayMs - off;
-            TimeMs end = start + kDayMs;
-            if (dp->quantity == quantity::water_volume_month) {
-                std::int64_t y = 0;
-                unsigned m = 0;
-                civil_from_days(day, y, m);
-                start = days_from_civil(y, m, 1) * kDayMs - off;
-                end = days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) * kDayMs - off;
-            }
-            reading(dp->quantity, Kind::interval, start, end, volume(report.value.integer));
-            break;
-        }
-        case TuyaDpRole::state: {
-            std::string v;
-            switch (report.value.type) {
-                case TuyaDpType::boolean:
-                    v = report.value.boolean ? "true" : "false";
-                    break;
-                case TuyaDpType::enumeration:
-                    v = report.value.text;
-                    break;
-                default:
-                    v = fmt::format("{}", report.value.integer);
-            }
-            out.states.push_back(StateEvent{report.cid, std::string(dp->code), std::move(v), t});
-            break;
-        }
-        case TuyaDpRole::pair_value:
-        case TuyaDpRole::pair_time: {
-            const bool is_time = dp->role == TuyaDpRole::pair_time;
-            auto& slot = out.pairing.slots[static_cast<std::size_t>(dp->slot)];
-            const TuyaPairHalf half{true, is_time, report.value.integer, t};
-            if (slot.present && slot.is_time != is_time &&
-                pair_window_distance(slot.report_t, t) <= options.pair_window_ms) {
-                const TimeMs when = is_time ? half.value : slot.value;
-                const std::int64_t raw = is_time ? slot.value : half.value;
-                reading(quantity::water_volume_index, Kind::cumulative, when, when, volume(raw));
-                slot = TuyaPairHalf{};
-            } else if (!slot.present || slot.is_time == is_time || slot.report_t <= t) {
-                slot = half;  // the newer half wins
-            }
-            // else: an older half than the pending one of the other kind: dropped.
-            break;
-        }
-    }
-    return out;
-}
-
 // --- downlinks ----------------------------------------------------------------------
 
 std::string tuya_response(std::int64_t t_s, std::string_view request_id, std::string_view cid,
@@ -898,7 +588,7 @@ TuyaResult<TuyaDpValue> tuya_command_value(std::string_view dp_name, std::string
             if (!all_digits)
                 return err(TuyaCode::params_type_incorrect,
                            fmt::format("{} takes an integer, not '{}'", dp->code, printable(text)));
-            const auto n = parse_digits(digits);
+            const auto n = tuya_parse_digits(digits);
             if (negative || !n || *n < dp->min || *n > dp->max)
                 return err(TuyaCode::params_range_invalid,
                            fmt::format("{} {} is outside {}..{}", dp->code, printable(text),
