@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "normalize/detail_text.h"
 #include "normalize/quantity.h"
 
 namespace mb {
@@ -58,7 +59,7 @@ DecodeResult AinsiteGatewayDecoder::decode(const RawMessage& message) {
             RejectCode::bad_topic,
             fmt::format("{} is not <gateway prefix: 4 levels>/<utility>/<meter_external_id>/"
                         "<register_type_id>: {}",
-                        ainsite::quoted(topic, 200), why));
+                        quoted(topic, 200), why));
     };
     if (count != kGatewayTopicLevels)
         return bad_topic(fmt::format("{} level{} instead of {}", count, count == 1 ? "" : "s",
@@ -73,13 +74,13 @@ DecodeResult AinsiteGatewayDecoder::decode(const RawMessage& message) {
         return bad_topic(fmt::format(
             "register_type_id {} is not a register id (a decimal integer 0..{} without sign or "
             "leading zero)",
-            ainsite::quoted(levels[kRegisterType]), ainsite::kMaxRegisterId));
+            quoted(levels[kRegisterType]), ainsite::kMaxRegisterId));
     const std::string_view utility = levels[kUtility];
     if (!is_gateway_utility(utility))
         return DecodeResult::rejected(
             RejectCode::invalid_value,
             fmt::format("utility {} is not Electrical, Thermal, Water or NaturalGas",
-                        ainsite::quoted(utility)));
+                        quoted(utility)));
 
     std::string_view text = message.payload;
     if (text.size() > kGatewayMaxPayload)

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "normalize/detail_text.h"
+#include "normalize/number.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -100,53 +101,6 @@ std::string show_pointer(std::string_view pointer) {
     return shorten(pointer);
 }
 
-// RFC 8259 number grammar.
-bool is_json_number(std::string_view s) {
-    std::size_t i = 0;
-    const auto digits = [&] {
-        const std::size_t start = i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        return i > start;
-    };
-    if (i < s.size() && s[i] == '-') ++i;
-    if (i < s.size() && s[i] == '0')
-        ++i;
-    else if (!digits())
-        return false;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        if (!digits()) return false;
-    }
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        if (!digits()) return false;
-    }
-    return i == s.size();
-}
-
-// Text payloads and CSV cells are written by hand or by small firmware: a
-// leading '+', "5." and ".5" are numbers there.
-bool is_decimal(std::string_view s) {
-    std::size_t i = 0;
-    std::size_t mantissa_digits = 0;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-    }
-    if (mantissa_digits == 0) return false;
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        const std::size_t start = i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        if (i == start) return false;
-    }
-    return i == s.size();
-}
-
 // `literal` has passed is_json_number or is_decimal.
 void set_number(Slot& slot, std::string_view literal) {
     slot.type = Slot::Type::number;
@@ -173,7 +127,8 @@ void set_number(Slot& slot, std::string_view literal) {
 }
 
 // A text value (text/plain payload, CSV cell): empty is absent, a number is a
-// number, anything else is a string.
+// number, anything else is a string. Text payloads and CSV cells are written by
+// hand or by small firmware: a leading '+', "5." and ".5" are numbers there.
 void set_text(Slot& slot, std::string_view raw) {
     const std::string_view v = trim(raw);
     if (v.empty()) {

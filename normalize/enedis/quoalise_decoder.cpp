@@ -5,18 +5,17 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "normalize/detail_text.h"
 #include "normalize/enedis/paris_day.h"
+#include "normalize/number.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -98,120 +97,22 @@ struct Number {
     double value = 0;
 };
 
-// 10^0 … 10^22: the powers of ten a double holds exactly (5^22 < 2^53).
-constexpr std::array<double, 23> kExactPowersOfTen{1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-constexpr std::int64_t kMaxExactExponent = 22;
-// Integers up to 2^53 are exact doubles.
-constexpr std::uint64_t kMaxExactMantissa = std::uint64_t{1} << 53;
-// Significant digits a std::uint64_t holds whatever they are.
-constexpr int kMaxMantissaDigits = 19;
-
-// The digits of `mantissa` (a validated number's digits and point, sign
-// removed) times 10^exp10, through the library's correctly rounded conversion:
-// the path for what the fast one cannot compute exactly (many digits, large
-// exponents, overflow, underflow).
-Number parse_exact(std::string_view mantissa, bool negative, std::int64_t exp10) {
-    // A sign, the digits, 'e' and at most 20 characters of exponent.
-    const std::size_t size = mantissa.size() + 24;
-    std::array<char, 128> stack_buf;
-    std::string heap_buf;
-    char* const buf =
-        size <= stack_buf.size() ? stack_buf.data() : (heap_buf.resize(size), heap_buf.data());
-    char* p = buf;
-    if (negative) *p++ = '-';
-    char* const digits = p;
-    for (const char c : mantissa)
-        if (c != '.') *p++ = c;
-    char* const e = p;
-    *p++ = 'e';
-    p = std::to_chars(p, buf + size, exp10).ptr;
-    double d = 0;
-    const auto [ptr, ec] = std::from_chars(buf, p, d);
-    if (ec == std::errc::result_out_of_range) {
-        // The value is the k digits from the first significant one, read as an
-        // integer, times 10^exp10: at least 1 when k + exp10 > 0, so an overflow;
-        // otherwise an underflow.
-        const char* const first = std::find_if(digits, e, [](char c) { return c != '0'; });
-        if (first == e) return {NumberStatus::ok, 0};
-        if (e - first + exp10 > 0) return {NumberStatus::too_large, 0};
-        return {NumberStatus::ok, negative ? -0.0 : 0.0};
-    }
-    if (ec != std::errc{} || ptr != p) return {};  // unreachable
-    return {NumberStatus::ok, d};
-}
-
 // An xs:double ("1600041600.0", "-1.5E3", ".5", "INF", "NaN") times 10^shift,
-// computed from the decimal digits with the point shifted, so that 0.123 kWh is
-// exactly 123 Wh (one correctly rounded conversion where 0.123 * 1000.0 may be
-// one ulp off). Underflow gives zero.
+// computed from the decimal digits with the point shifted (number.h), so that
+// 0.123 kWh is exactly 123 Wh. Underflow gives zero.
 Number parse_number(std::string_view text, int shift) {
-    std::string_view s = trim(text);
-    bool negative = false;
-    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
-        negative = s.front() == '-';
-        s.remove_prefix(1);
+    DecimalNumber n;
+    switch (read_xs_double(text, n)) {
+        case XsDoubleForm::number:
+            break;
+        case XsDoubleForm::not_finite:
+            return {NumberStatus::not_finite, 0};
+        case XsDoubleForm::invalid:
+            return {};
     }
-    if (!s.empty() && !is_digit(s.front()) &&
-        (iequals(s, "nan") || iequals(s, "inf") || iequals(s, "infinity")))
-        return {NumberStatus::not_finite, 0};
-    // The significant digits (leading zeros skipped) as an integer, while they fit.
-    std::uint64_t mantissa = 0;
-    int mantissa_digits = 0;
-    bool fits = true;
-    const auto add_digit = [&](char c) {
-        if (mantissa == 0 && c == '0') return;
-        if (mantissa_digits == kMaxMantissaDigits) {
-            fits = false;
-            return;
-        }
-        mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-        ++mantissa_digits;
-    };
-    std::size_t i = 0;
-    std::int64_t frac_digits = 0;
-    for (; i < s.size() && is_digit(s[i]); ++i) add_digit(s[i]);
-    std::size_t digits = i;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        for (; i < s.size() && is_digit(s[i]); ++i, ++frac_digits) add_digit(s[i]);
-        digits += static_cast<std::size_t>(frac_digits);
-    }
-    if (digits == 0) return {};
-    const std::size_t mantissa_end = i;
-    std::int64_t exponent = 0;
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        bool negative_exponent = false;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative_exponent = s[i++] == '-';
-        if (i == s.size() || !is_digit(s[i])) return {};
-        // Saturated: far beyond the range of a double either way.
-        for (; i < s.size() && is_digit(s[i]); ++i)
-            exponent = std::min<std::int64_t>(exponent * 10 + (s[i] - '0'), 1000000);
-        if (negative_exponent) exponent = -exponent;
-    }
-    if (i != s.size()) return {};
-    const std::int64_t exp10 = exponent - frac_digits + shift;
-    if (fits) {
-        // Trailing zeros moved into the exponent ("1600041600.000" with kW)
-        // keep more numbers on the fast path; the value is the same.
-        std::int64_t e = exp10;
-        while (mantissa != 0 && mantissa % 10 == 0 &&
-               (mantissa > kMaxExactMantissa || e < -kMaxExactExponent)) {
-            mantissa /= 10;
-            ++e;
-        }
-        // Both operands exact, so the one IEEE operation rounds the exact
-        // decimal value correctly: what the library conversion gives, faster.
-        if (mantissa <= kMaxExactMantissa && e >= -kMaxExactExponent && e <= kMaxExactExponent) {
-            const double m = static_cast<double>(mantissa);
-            const double d = e < 0 ? m / kExactPowersOfTen[static_cast<std::size_t>(-e)]
-                                   : m * kExactPowersOfTen[static_cast<std::size_t>(e)];
-            return {NumberStatus::ok, negative ? -d : d};
-        }
-    }
-    return parse_exact(s.substr(0, mantissa_end), negative, exp10);
+    const double d = scaled_magnitude(n, shift);
+    if (std::isinf(d)) return {NumberStatus::too_large, 0};
+    return {NumberStatus::ok, n.negative ? -d : d};
 }
 
 // Seconds of a sampling interval: "1800", or an ISO-8601 duration made of

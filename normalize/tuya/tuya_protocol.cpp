@@ -147,36 +147,6 @@ const std::array<TuyaDp, 18> kDps = {{
      S::day_begin},
 }};
 
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20)
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                else
-                    out += ch;
-        }
-    }
-    out += '"';
-}
-
 // Decimal digits only (no sign), at most 19 of them → value; else nullopt.
 std::optional<std::int64_t> parse_digits(std::string_view s) {
     if (s.empty() || s.size() > 19) return std::nullopt;
