@@ -11,6 +11,7 @@
 #include "normalize/detail_text.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -181,16 +182,7 @@ DecodeResult reject(Reject p) {
 // The meter id of a topic of the document's shape, else bad_topic.
 std::optional<Reject> meter_from_topic(std::string_view topic, std::string_view& meter) {
     std::array<std::string_view, 5> levels;
-    std::size_t count = 0;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = topic.find('/', start);
-        const std::string_view level = topic.substr(start, end - start);
-        if (count < levels.size()) levels[count] = level;
-        ++count;
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-    }
+    const std::size_t count = topic_levels(topic, levels);
     const auto bad = [&](std::string why) {
         return Reject{RejectCode::bad_topic,
                       fmt::format("{} is not meters/outbound/<customer-id>/<subscription-id>/"

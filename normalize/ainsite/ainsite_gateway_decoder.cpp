@@ -8,6 +8,7 @@
 
 #include "normalize/detail_text.h"
 #include "normalize/quantity.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -46,14 +47,7 @@ AinsiteGatewayDecoder::AinsiteGatewayDecoder(AinsiteGatewaySettings settings)
 DecodeResult AinsiteGatewayDecoder::decode(const RawMessage& message) {
     const std::string_view topic = message.topic;
     std::array<std::string_view, kGatewayTopicLevels> levels;
-    std::size_t count = 0;
-    for (std::size_t start = 0;;) {
-        const std::size_t end = topic.find('/', start);
-        if (count < levels.size()) levels[count] = topic.substr(start, end - start);
-        ++count;
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-    }
+    const std::size_t count = topic_levels(topic, levels);
     const auto bad_topic = [&](const std::string& why) {
         return DecodeResult::rejected(
             RejectCode::bad_topic,

@@ -15,6 +15,7 @@
 #include "normalize/number.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -64,20 +65,6 @@ void replace_all(std::string& s, std::string_view what, std::string_view with) {
     }
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = s.find(sep, start);
-        if (end == std::string_view::npos) {
-            out.push_back(s.substr(start));
-            return out;
-        }
-        out.push_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-}
-
 // One level of a topic we publish to or accept: MQTT forbids wildcards and NUL
 // in published topics.
 bool is_plain_level(std::string_view level) {
@@ -87,7 +74,7 @@ bool is_plain_level(std::string_view level) {
 std::vector<std::string> pointer_tokens(std::string_view pointer) {
     std::vector<std::string> tokens;
     if (pointer.empty()) return tokens;
-    for (std::string_view raw : split(pointer.substr(1), '/')) {
+    for (std::string_view raw : split_at(pointer.substr(1), '/')) {
         std::string t(raw);
         replace_all(t, "~1", "/");  // RFC 6901 §4: ~1 first, then ~0
         replace_all(t, "~0", "~");
@@ -200,7 +187,7 @@ constexpr std::string_view kTopicShape = "expected /up/<secret>/id/<deviceId>[/<
 std::string parse_uplink(std::string_view topic, Uplink& out) {
     if (!topic.starts_with("/up/"))
         return fmt::format("not an akenza uplink topic ({}; note the leading '/')", kTopicShape);
-    const auto levels = split(topic, '/');  // "", "up", secret, "id", deviceId, sub...
+    const auto levels = topic_levels(topic);  // "", "up", secret, "id", deviceId, sub...
     if (levels.size() < 5) return fmt::format("too few levels ({})", kTopicShape);
     for (std::string_view level : levels)
         if (level.find_first_of(std::string_view("+#\0", 3)) != level.npos)
@@ -228,7 +215,7 @@ enum class Content : std::uint8_t { json, text, csv, xml, octet, unknown };
 // ("application/json; charset=utf-8"). Only UTF-8 text is decoded.
 Content classify(std::string_view content_type, std::string& charset_problem) {
     if (trim(content_type).empty()) return Content::json;  // MQTT 3.1.1, or v5 without the property
-    const auto parts = split(content_type, ';');
+    const auto parts = split_at(content_type, ';');
     const std::string essence = lower(trim(parts[0]));
     for (std::size_t i = 1; i < parts.size(); ++i) {
         const std::string_view param = trim(parts[i]);
@@ -584,7 +571,7 @@ std::string akenza_secret_problem(std::string_view secret) {
 std::string akenza_downlink_topic(std::string_view secret, std::string_view device_id,
                                   std::string_view topic) {
     if (!is_plain_level(secret) || !is_plain_level(device_id) || topic.empty()) return {};
-    for (std::string_view level : split(topic, '/'))
+    for (std::string_view level : topic_levels(topic))
         if (!is_plain_level(level)) return {};
     std::string out = fmt::format("/down/{}/id/{}/{}", secret, device_id, topic);
     if (out.size() > 65535 || !simdjson::validate_utf8(out)) return {};
