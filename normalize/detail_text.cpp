@@ -119,6 +119,10 @@ std::string printable(std::string_view s, std::size_t max) {
     return out;
 }
 
+std::string double_quoted(std::string_view s, std::size_t max) {
+    return fmt::format("\"{}\"", printable(s, max));
+}
+
 std::string quoted(std::string_view s, std::size_t max) {
     std::string out = "'";
     append_escaped(out, s.substr(0, max),

@@ -43,6 +43,9 @@ void append_escaped(std::string& out, std::string_view s, const EscapeStyle& sty
 // non-ASCII bytes escaped as \xNN.
 std::string printable(std::string_view s, std::size_t max = 64);
 
+// printable(s, max) in double quotes.
+std::string double_quoted(std::string_view s, std::size_t max = 64);
+
 // `s` single-quoted, at most `max` bytes, bytes outside printable ASCII and
 // the quote and backslash written as \xNN, so that the detail stays one line
 // of valid ASCII whatever the input was; a longer `s` is followed by

@@ -8,16 +8,14 @@
 #include <string>
 #include <system_error>
 
+#include "normalize/topic.h"
+
 namespace mb {
 
 namespace {
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
-}
-
-bool is_xml_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 char ascii_lower(char c) {
@@ -125,9 +123,7 @@ bool is_decimal(std::string_view text) {
 }
 
 XsDoubleForm read_xs_double(std::string_view text, DecimalNumber& n) {
-    std::string_view s = text;
-    while (!s.empty() && is_xml_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_xml_space(s.back())) s.remove_suffix(1);
+    const std::string_view s = trim_blanks(text);
     std::string_view unsigned_part = s;
     if (!unsigned_part.empty() && (unsigned_part.front() == '+' || unsigned_part.front() == '-'))
         unsigned_part.remove_prefix(1);
