@@ -8,15 +8,9 @@
 #include <string>
 #include <system_error>
 
-#include "normalize/topic.h"
-
 namespace mb {
 
 namespace {
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 char ascii_lower(char c) {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
@@ -28,68 +22,29 @@ bool iequals(std::string_view a, std::string_view b) {
            });
 }
 
-// Reads the digits at p into `n` (mantissa, significant): leading zeros carry
-// no value. Returns where the digits end.
-const char* scan_digits(const char* p, const char* end, DecimalNumber& n) {
-    std::uint64_t m = n.mantissa;
-    std::size_t sig = n.significant;
-    if (sig == 0)
-        while (p != end && *p == '0') ++p;
-    for (; p != end; ++p) {
-        const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0';
-        if (d > 9) break;
-        if (sig < 19) m = m * 10 + d;
-        ++sig;
-    }
-    n.mantissa = m;
-    n.significant = sig;
-    return p;
-}
-
-// The exponent part from p ('e' or 'E' there, else none); nullptr when it
-// has no digits.
-const char* scan_exponent(const char* p, const char* end, DecimalNumber& n) {
-    n.exponent = 0;
-    n.has_exponent = p != end && (*p == 'e' || *p == 'E');
-    if (!n.has_exponent) return p;
-    ++p;
-    const bool negative = p != end && *p == '-';
-    if (p != end && (*p == '+' || *p == '-')) ++p;
-    if (p == end || !is_digit(*p)) return nullptr;
-    std::int64_t e = 0;
-    for (; p != end && is_digit(*p); ++p) e = std::min(kDecimalExponentLimit, e * 10 + (*p - '0'));
-    n.exponent = negative ? -e : e;
-    return p;
-}
-
-void start(std::string_view text, DecimalNumber& n) {
-    n = DecimalNumber{};
-    n.text = text;
-}
-
 }  // namespace
 
 bool read_json_number(std::string_view text, DecimalNumber& n) {
     const char* p = text.data();
     const char* const end = p + text.size();
-    start(text, n);
+    number_detail::start(text, n);
     n.negative = p != end && *p == '-';
     if (n.negative) ++p;
-    if (p == end || !is_digit(*p)) return false;
+    if (p == end || !number_detail::is_digit(*p)) return false;
     const char* const int_start = p;
     if (*p == '0')
         ++p;  // no leading zeros in JSON: "01" stops here and fails below
     else
-        p = scan_digits(p, end, n);
+        p = number_detail::scan_digits(p, end, n);
     n.int_digits = {int_start, static_cast<std::size_t>(p - int_start)};
     if (p != end && *p == '.') {
         n.has_point = true;
         const char* const frac_start = ++p;
-        p = scan_digits(p, end, n);
+        p = number_detail::scan_digits(p, end, n);
         if (p == frac_start) return false;
         n.frac_digits = {frac_start, static_cast<std::size_t>(p - frac_start)};
     }
-    p = scan_exponent(p, end, n);
+    p = number_detail::scan_exponent(p, end, n);
     return p == end;
 }
 
@@ -98,40 +53,15 @@ bool is_json_number(std::string_view text) {
     return read_json_number(text, n);
 }
 
-bool read_decimal(std::string_view text, DecimalNumber& n) {
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    start(text, n);
-    if (p != end && (*p == '+' || *p == '-')) n.negative = *p++ == '-';
-    const char* const int_start = p;
-    p = scan_digits(p, end, n);
-    n.int_digits = {int_start, static_cast<std::size_t>(p - int_start)};
-    if (p != end && *p == '.') {
-        n.has_point = true;
-        const char* const frac_start = ++p;
-        p = scan_digits(p, end, n);
-        n.frac_digits = {frac_start, static_cast<std::size_t>(p - frac_start)};
-    }
-    if (n.int_digits.empty() && n.frac_digits.empty()) return false;
-    p = scan_exponent(p, end, n);
-    return p == end;
+bool number_detail::is_special(std::string_view s) {
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
+    return !s.empty() && !number_detail::is_digit(s.front()) &&
+           (iequals(s, "nan") || iequals(s, "inf") || iequals(s, "infinity"));
 }
 
 bool is_decimal(std::string_view text) {
     DecimalNumber n;
     return read_decimal(text, n);
-}
-
-XsDoubleForm read_xs_double(std::string_view text, DecimalNumber& n) {
-    const std::string_view s = trim_blanks(text);
-    std::string_view unsigned_part = s;
-    if (!unsigned_part.empty() && (unsigned_part.front() == '+' || unsigned_part.front() == '-'))
-        unsigned_part.remove_prefix(1);
-    if (!unsigned_part.empty() && !is_digit(unsigned_part.front()) &&
-        (iequals(unsigned_part, "nan") || iequals(unsigned_part, "inf") ||
-         iequals(unsigned_part, "infinity")))
-        return XsDoubleForm::not_finite;
-    return read_decimal(s, n) ? XsDoubleForm::number : XsDoubleForm::invalid;
 }
 
 std::optional<std::int64_t> to_int64(const DecimalNumber& n) {

@@ -16,6 +16,8 @@
 #include <optional>
 #include <string_view>
 
+#include "normalize/topic.h"
+
 namespace mb {
 
 // Exponents are saturated here: any value whose written exponent goes beyond
@@ -48,7 +50,7 @@ bool is_json_number(std::string_view text);
 // The looser decimal of text payloads, CSV cells and xs:double's mantissa: a
 // leading '+' or '-', leading zeros, "5." and ".5" are numbers (at least one
 // digit), with an optional exponent as in JSON. No blanks.
-bool read_decimal(std::string_view text, DecimalNumber& out);
+bool read_decimal(std::string_view text, DecimalNumber& out);  // inline, below
 bool is_decimal(std::string_view text);
 
 enum class XsDoubleForm : std::uint8_t { number, not_finite, invalid };
@@ -56,7 +58,7 @@ enum class XsDoubleForm : std::uint8_t { number, not_finite, invalid };
 // An xs:double attribute ("1600041600.0", "-1.5E3", ".5"): XML blanks around
 // it are dropped, then read_decimal; NaN, INF and INFINITY in any case and
 // with any sign are `not_finite` (out unset).
-XsDoubleForm read_xs_double(std::string_view text, DecimalNumber& out);
+XsDoubleForm read_xs_double(std::string_view text, DecimalNumber& out);  // inline, below
 
 // The value of an integer number (no point, no exponent); nullopt beyond 64 bits.
 std::optional<std::int64_t> to_int64(const DecimalNumber& n);
@@ -75,7 +77,79 @@ inline constexpr double kExactPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5
                                                1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                                1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 double scaled_magnitude_slow(const DecimalNumber& n, std::int64_t exp10);
+
+inline bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// NaN, INF or INFINITY, in any case, signed or not.
+bool is_special(std::string_view s);
+
+// Reads the digits at p into `n` (mantissa, significant): leading zeros carry
+// no value. Returns where the digits end.
+inline const char* scan_digits(const char* p, const char* end, DecimalNumber& n) {
+    std::uint64_t m = n.mantissa;
+    std::size_t sig = n.significant;
+    if (sig == 0)
+        while (p != end && *p == '0') ++p;
+    for (; p != end; ++p) {
+        const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0';
+        if (d > 9) break;
+        if (sig < 19) m = m * 10 + d;
+        ++sig;
+    }
+    n.mantissa = m;
+    n.significant = sig;
+    return p;
+}
+
+// The exponent part from p ('e' or 'E' there, else none); nullptr when it
+// has no digits.
+inline const char* scan_exponent(const char* p, const char* end, DecimalNumber& n) {
+    n.exponent = 0;
+    n.has_exponent = p != end && (*p == 'e' || *p == 'E');
+    if (!n.has_exponent) return p;
+    ++p;
+    const bool negative = p != end && *p == '-';
+    if (p != end && (*p == '+' || *p == '-')) ++p;
+    if (p == end || !is_digit(*p)) return nullptr;
+    std::int64_t e = 0;
+    for (; p != end && is_digit(*p); ++p) e = std::min(kDecimalExponentLimit, e * 10 + (*p - '0'));
+    n.exponent = negative ? -e : e;
+    return p;
+}
+
+inline void start(std::string_view text, DecimalNumber& n) {
+    n = DecimalNumber{};
+    n.text = text;
+}
 }  // namespace number_detail
+
+// The grammars on the decode path, inline like the conversion below.
+inline bool read_decimal(std::string_view text, DecimalNumber& n) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    number_detail::start(text, n);
+    if (p != end && (*p == '+' || *p == '-')) n.negative = *p++ == '-';
+    const char* const int_start = p;
+    p = number_detail::scan_digits(p, end, n);
+    n.int_digits = {int_start, static_cast<std::size_t>(p - int_start)};
+    if (p != end && *p == '.') {
+        n.has_point = true;
+        const char* const frac_start = ++p;
+        p = number_detail::scan_digits(p, end, n);
+        n.frac_digits = {frac_start, static_cast<std::size_t>(p - frac_start)};
+    }
+    if (n.int_digits.empty() && n.frac_digits.empty()) return false;
+    p = number_detail::scan_exponent(p, end, n);
+    return p == end;
+}
+
+inline XsDoubleForm read_xs_double(std::string_view text, DecimalNumber& n) {
+    const std::string_view s = trim_blanks(text);
+    if (number_detail::is_special(s)) return XsDoubleForm::not_finite;
+    return read_decimal(s, n) ? XsDoubleForm::number : XsDoubleForm::invalid;
+}
 
 // The closest double to |n| × 10^shift, rounded once from the exact decimal
 // value; +infinity when it is too large for a double, 0 when too small (or n is
