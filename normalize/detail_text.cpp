@@ -4,6 +4,7 @@
 
 #include <array>
 #include <iterator>
+#include <utility>
 
 namespace mb {
 
@@ -183,31 +184,19 @@ std::string not_valid_json(simdjson::error_code e) {
 std::string_view json_type_name(simdjson::dom::element_type t) {
     using simdjson::dom::element_type;
     using simdjson::ondemand::json_type;
-    // Out of the enumeration: json_type 0, "unknown" below.
-    json_type kind{};
-    switch (t) {
-        case element_type::ARRAY:
-            kind = json_type::array;
-            break;
-        case element_type::OBJECT:
-            kind = json_type::object;
-            break;
-        case element_type::STRING:
-            kind = json_type::string;
-            break;
-        case element_type::INT64:
-        case element_type::UINT64:
-        case element_type::DOUBLE:
-            kind = json_type::number;
-            break;
-        case element_type::BOOL:
-            kind = json_type::boolean;
-            break;
-        case element_type::NULL_VALUE:
-            kind = json_type::null;
-            break;
-    }
-    return json_type_name(kind);
+    constexpr std::array<std::pair<element_type, json_type>, 8> kKinds{{
+        {element_type::ARRAY, json_type::array},
+        {element_type::OBJECT, json_type::object},
+        {element_type::STRING, json_type::string},
+        {element_type::INT64, json_type::number},
+        {element_type::UINT64, json_type::number},
+        {element_type::DOUBLE, json_type::number},
+        {element_type::BOOL, json_type::boolean},
+        {element_type::NULL_VALUE, json_type::null},
+    }};
+    for (const auto& [element, kind] : kKinds)
+        if (element == t) return json_type_name(kind);
+    return "unknown";
 }
 
 std::string_view json_type_name(simdjson::ondemand::json_type t) {

@@ -37,13 +37,8 @@ bool read_json_number(std::string_view text, DecimalNumber& n) {
     else
         p = number_detail::scan_digits(p, end, n);
     n.int_digits = {int_start, static_cast<std::size_t>(p - int_start)};
-    if (p != end && *p == '.') {
-        n.has_point = true;
-        const char* const frac_start = ++p;
-        p = number_detail::scan_digits(p, end, n);
-        if (p == frac_start) return false;
-        n.frac_digits = {frac_start, static_cast<std::size_t>(p - frac_start)};
-    }
+    p = number_detail::scan_fraction(p, end, n);
+    if (n.has_point && n.frac_digits.empty()) return false;
     p = number_detail::scan_exponent(p, end, n);
     return p == end;
 }

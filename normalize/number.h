@@ -105,6 +105,16 @@ inline const char* scan_digits(const char* p, const char* end, DecimalNumber& n)
 
 // The exponent part from p ('e' or 'E' there, else none); nullptr when it
 // has no digits.
+// The fraction from p ('.' there, else none): has_point, frac_digits (maybe empty).
+inline const char* scan_fraction(const char* p, const char* end, DecimalNumber& n) {
+    if (p == end || *p != '.') return p;
+    n.has_point = true;
+    const char* const frac_start = ++p;
+    p = scan_digits(p, end, n);
+    n.frac_digits = {frac_start, static_cast<std::size_t>(p - frac_start)};
+    return p;
+}
+
 inline const char* scan_exponent(const char* p, const char* end, DecimalNumber& n) {
     n.exponent = 0;
     n.has_exponent = p != end && (*p == 'e' || *p == 'E');
@@ -134,12 +144,7 @@ inline bool read_decimal(std::string_view text, DecimalNumber& n) {
     const char* const int_start = p;
     p = number_detail::scan_digits(p, end, n);
     n.int_digits = {int_start, static_cast<std::size_t>(p - int_start)};
-    if (p != end && *p == '.') {
-        n.has_point = true;
-        const char* const frac_start = ++p;
-        p = number_detail::scan_digits(p, end, n);
-        n.frac_digits = {frac_start, static_cast<std::size_t>(p - frac_start)};
-    }
+    p = number_detail::scan_fraction(p, end, n);
     if (n.int_digits.empty() && n.frac_digits.empty()) return false;
     p = number_detail::scan_exponent(p, end, n);
     return p == end;
