@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-#include "daemon/display_text.h"
+#include "normalize/detail_text.h"
 
 namespace mb {
 

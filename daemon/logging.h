@@ -2,7 +2,7 @@
 // Under systemd (JOURNAL_STREAM set) each line starts with its syslog
 // priority, "<6>", which journald turns into the entry's priority; otherwise
 // lines carry a timestamp and level for a human at a terminal. Either way the
-// message is escaped by display_escape() (display_text.h): one message is one
+// message is escaped by display_escape() (normalize/detail_text.h): one message is one
 // line, whatever text from outside it quotes.
 // Call setup_logging() once on the main thread before other threads start;
 // set_log_level() is safe at any time (SIGHUP).

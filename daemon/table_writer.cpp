@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "daemon/display_text.h"
+#include "normalize/detail_text.h"
 
 namespace mb {
 
@@ -27,36 +27,7 @@ TableWriter::TableWriter(std::FILE* out, OutputFormat format, std::vector<std::s
 }
 
 std::string TableWriter::json_escape(std::string_view s) {
-    std::string o;
-    o.reserve(s.size() + 2);
-    o += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                o += "\\\"";
-                break;
-            case '\\':
-                o += "\\\\";
-                break;
-            case '\n':
-                o += "\\n";
-                break;
-            case '\r':
-                o += "\\r";
-                break;
-            case '\t':
-                o += "\\t";
-                break;
-            default:
-                if (c < 0x20)
-                    o += fmt::format("\\u{:04x}", c);
-                else
-                    o += ch;
-        }
-    }
-    o += '"';
-    return o;
+    return json_string(s);
 }
 
 std::string TableWriter::csv_escape(std::string_view s) {

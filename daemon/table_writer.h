@@ -3,7 +3,7 @@
 // Used by one CLI verb on the main thread; writes to the given stream.
 // Table output buffers all rows to align them; CSV and JSON stream. The table
 // is for a terminal: control characters and invalid UTF-8 in cells are
-// escaped (display_text.h). CSV and JSON keep every byte as stored.
+// escaped (normalize/detail_text.h). CSV and JSON keep every byte as stored.
 #pragma once
 
 #include <cstdio>

@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "connectors/mqtt/mqtt_type.h"
-#include "normalize/config/table_reader.h"
 #include "normalize/ainsite/ainsite_decoder.h"
+#include "normalize/config/table_reader.h"
 #include "normalize/quantity.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -20,17 +21,6 @@ namespace {
 
 using ainsite::RegisterMap;
 using ainsite::RegisterMapping;
-
-std::vector<std::string_view> split_levels(std::string_view filter) {
-    std::vector<std::string_view> levels;
-    for (std::size_t start = 0;;) {
-        const std::size_t end = filter.find('/', start);
-        levels.push_back(filter.substr(start, end - start));
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-    }
-    return levels;
-}
 
 bool is_wildcard(std::string_view level) {
     return level == "+" || level == "#";
@@ -249,7 +239,7 @@ const Options* options_of(const ConnectorConfig& config) {
 }  // namespace
 
 std::string ainsite_filter_problem(std::string_view filter) {
-    const auto levels = split_levels(filter);
+    const auto levels = topic_levels(filter);
     if (levels.size() < 3 || levels[0] != "meters" || levels[1] != "outbound" ||
         is_wildcard(levels[2]) || levels[2].empty())
         return "an Å Insite subscription must include the customer id: start it with "
@@ -266,7 +256,7 @@ std::string ainsite_filter_problem(std::string_view filter) {
 }
 
 std::string ainsite_gateway_filter_problem(std::string_view filter) {
-    const auto levels = split_levels(filter);
+    const auto levels = topic_levels(filter);
     if (is_wildcard(levels[0]))
         return "must start with the gateway prefix (gateways/generic/…), not a wildcard, which "
                "would take every topic on the broker";

@@ -11,9 +11,10 @@
 
 #include "connectors/mqtt/mosquitto_handle.h"
 #include "connectors/registry.h"
-#include "normalize/config/table_reader.h"
 #include "normalize/config/secret.h"
+#include "normalize/config/table_reader.h"
 #include "normalize/quantity.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -22,22 +23,11 @@ namespace {
 constexpr std::int64_t kMinIntervalMs = 1000;
 constexpr std::int64_t kMaxIntervalMs = 366LL * 24 * 3600 * 1000;
 
-std::vector<std::string_view> levels_of(std::string_view filter) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = filter.find('/', start);
-        out.push_back(filter.substr(start, end == filter.npos ? filter.npos : end - start));
-        if (end == filter.npos) return out;
-        start = end + 1;
-    }
-}
-
 // Subscriptions that can never receive an uplink, or that would put the secret
 // in the configuration. Messages never echo the filter (it may hold a secret).
 void check_topics(TableReader& r, const ConnectorConfig& c, bool accept_device) {
     for (std::size_t i = 0; i < c.topics.size(); ++i) {
-        const auto levels = levels_of(c.topics[i]);
+        const auto levels = topic_levels(c.topics[i]);
         if (levels[0] == "#") continue;
         if (levels[0] != "" && levels[0] != "+") {
             r.error("topics",

@@ -28,7 +28,7 @@
 #include "daemon/config.h"
 #include "normalize/config/table_reader.h"
 #include "daemon/control/control_client.h"
-#include "daemon/display_text.h"
+#include "normalize/detail_text.h"
 #include "daemon/logging.h"
 #include "daemon/table_writer.h"
 #include "generated/meterbridge_version.h"

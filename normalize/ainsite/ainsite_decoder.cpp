@@ -11,6 +11,7 @@
 #include "normalize/detail_text.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -119,13 +120,13 @@ class Reader {
             // Is it a number at all? Then it is one with a fraction or an exponent.
             const auto n = ainsite::scale_decimal(t, 1.0, name_of(f));
             if (n.problem && n.problem->code == RejectCode::malformed) return *n.problem;
-            return Reject{RejectCode::wrong_type, fmt::format("{} must be an integer (got {})",
-                                                              name_of(f), ainsite::quoted(t))};
+            return Reject{RejectCode::wrong_type,
+                          fmt::format("{} must be an integer (got {})", name_of(f), quoted(t))};
         }
         if (digits.size() > 1 && digits[0] == '0')
-            return Reject{RejectCode::malformed,
-                          fmt::format("{} {} is not a JSON number (leading zero)", name_of(f),
-                                      ainsite::quoted(t))};
+            return Reject{
+                RejectCode::malformed,
+                fmt::format("{} {} is not a JSON number (leading zero)", name_of(f), quoted(t))};
         std::int64_t v = 0;
         bool overflow = false;
         for (char c : digits) {
@@ -137,11 +138,10 @@ class Reader {
         }
         if (negative && v != 0)
             return Reject{RejectCode::out_of_range,
-                          fmt::format("{} {} is negative", name_of(f), ainsite::quoted(t))};
+                          fmt::format("{} {} is negative", name_of(f), quoted(t))};
         if (overflow)
-            return Reject{
-                RejectCode::out_of_range,
-                fmt::format("{} {} is larger than {}", name_of(f), ainsite::quoted(t), max)};
+            return Reject{RejectCode::out_of_range,
+                          fmt::format("{} {} is larger than {}", name_of(f), quoted(t), max)};
         out = v;
         return std::nullopt;
     }
@@ -155,10 +155,10 @@ class Reader {
             return Reject{RejectCode::invalid_value,
                           fmt::format("{} {} is not a UTC timestamp like "
                                       "2023-01-01T12:34:56.789Z",
-                                      name_of(f), ainsite::quoted(s))};
+                                      name_of(f), quoted(s))};
         if (*ms < 0)
             return Reject{RejectCode::out_of_range,
-                          fmt::format("{} {} is before 1970", name_of(f), ainsite::quoted(s))};
+                          fmt::format("{} {} is before 1970", name_of(f), quoted(s))};
         out = *ms;
         return std::nullopt;
     }
@@ -182,21 +182,12 @@ DecodeResult reject(Reject p) {
 // The meter id of a topic of the document's shape, else bad_topic.
 std::optional<Reject> meter_from_topic(std::string_view topic, std::string_view& meter) {
     std::array<std::string_view, 5> levels;
-    std::size_t count = 0;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = topic.find('/', start);
-        const std::string_view level = topic.substr(start, end - start);
-        if (count < levels.size()) levels[count] = level;
-        ++count;
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-    }
+    const std::size_t count = topic_levels(topic, levels);
     const auto bad = [&](std::string why) {
         return Reject{RejectCode::bad_topic,
                       fmt::format("{} is not meters/outbound/<customer-id>/<subscription-id>/"
                                   "<meter-id>: {}",
-                                  ainsite::quoted(topic, 200), why)};
+                                  quoted(topic, 200), why)};
     };
     if (count != levels.size())
         return bad(fmt::format("{} level{} instead of 5", count, count == 1 ? "" : "s"));
@@ -270,8 +261,7 @@ DecodeResult AinsiteDecoder::decode(const RawMessage& message) {
         if (v.type().get(t)) return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
         const auto f = field_of(key);
         if (!f) {
-            if (!field_problem)
-                field_problem = Reject{RejectCode::unknown_field, ainsite::quoted(key)};
+            if (!field_problem) field_problem = Reject{RejectCode::unknown_field, quoted(key)};
             continue;
         }
         RawField& r = fields[*f];

@@ -6,7 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "normalize/detail_text.h"
 #include "normalize/quantity.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -45,20 +47,13 @@ AinsiteGatewayDecoder::AinsiteGatewayDecoder(AinsiteGatewaySettings settings)
 DecodeResult AinsiteGatewayDecoder::decode(const RawMessage& message) {
     const std::string_view topic = message.topic;
     std::array<std::string_view, kGatewayTopicLevels> levels;
-    std::size_t count = 0;
-    for (std::size_t start = 0;;) {
-        const std::size_t end = topic.find('/', start);
-        if (count < levels.size()) levels[count] = topic.substr(start, end - start);
-        ++count;
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-    }
+    const std::size_t count = topic_levels(topic, levels);
     const auto bad_topic = [&](const std::string& why) {
         return DecodeResult::rejected(
             RejectCode::bad_topic,
             fmt::format("{} is not <gateway prefix: 4 levels>/<utility>/<meter_external_id>/"
                         "<register_type_id>: {}",
-                        ainsite::quoted(topic, 200), why));
+                        quoted(topic, 200), why));
     };
     if (count != kGatewayTopicLevels)
         return bad_topic(fmt::format("{} level{} instead of {}", count, count == 1 ? "" : "s",
@@ -73,13 +68,13 @@ DecodeResult AinsiteGatewayDecoder::decode(const RawMessage& message) {
         return bad_topic(fmt::format(
             "register_type_id {} is not a register id (a decimal integer 0..{} without sign or "
             "leading zero)",
-            ainsite::quoted(levels[kRegisterType]), ainsite::kMaxRegisterId));
+            quoted(levels[kRegisterType]), ainsite::kMaxRegisterId));
     const std::string_view utility = levels[kUtility];
     if (!is_gateway_utility(utility))
         return DecodeResult::rejected(
             RejectCode::invalid_value,
             fmt::format("utility {} is not Electrical, Thermal, Water or NaturalGas",
-                        ainsite::quoted(utility)));
+                        quoted(utility)));
 
     std::string_view text = message.payload;
     if (text.size() > kGatewayMaxPayload)

@@ -68,9 +68,4 @@ struct ScaledNumber {
 // `field` names the number in the reject detail.
 ScaledNumber scale_decimal(std::string_view text, double scale, std::string_view field);
 
-// `text` for a reject detail: single-quoted, at most `max` bytes, bytes
-// outside printable ASCII written as \xNN so that the detail stays one line
-// of valid UTF-8 whatever the input was.
-std::string quoted(std::string_view text, std::size_t max = 64);
-
 }  // namespace mb::ainsite

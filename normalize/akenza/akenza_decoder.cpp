@@ -11,9 +11,12 @@
 #include <tuple>
 #include <utility>
 
+#include "normalize/akenza/csv.h"
 #include "normalize/detail_text.h"
+#include "normalize/number.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -37,16 +40,6 @@ std::string shorten(std::string_view s) {
     return printable(s, kMaxShown);
 }
 
-bool is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-    return s;
-}
-
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out)
@@ -63,20 +56,6 @@ void replace_all(std::string& s, std::string_view what, std::string_view with) {
     }
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = s.find(sep, start);
-        if (end == std::string_view::npos) {
-            out.push_back(s.substr(start));
-            return out;
-        }
-        out.push_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-}
-
 // One level of a topic we publish to or accept: MQTT forbids wildcards and NUL
 // in published topics.
 bool is_plain_level(std::string_view level) {
@@ -86,7 +65,7 @@ bool is_plain_level(std::string_view level) {
 std::vector<std::string> pointer_tokens(std::string_view pointer) {
     std::vector<std::string> tokens;
     if (pointer.empty()) return tokens;
-    for (std::string_view raw : split(pointer.substr(1), '/')) {
+    for (std::string_view raw : split_at(pointer.substr(1), '/')) {
         std::string t(raw);
         replace_all(t, "~1", "/");  // RFC 6901 §4: ~1 first, then ~0
         replace_all(t, "~0", "~");
@@ -98,53 +77,6 @@ std::vector<std::string> pointer_tokens(std::string_view pointer) {
 std::string show_pointer(std::string_view pointer) {
     if (pointer.empty()) return "the whole payload (pointer \"\")";
     return shorten(pointer);
-}
-
-// RFC 8259 number grammar.
-bool is_json_number(std::string_view s) {
-    std::size_t i = 0;
-    const auto digits = [&] {
-        const std::size_t start = i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        return i > start;
-    };
-    if (i < s.size() && s[i] == '-') ++i;
-    if (i < s.size() && s[i] == '0')
-        ++i;
-    else if (!digits())
-        return false;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        if (!digits()) return false;
-    }
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        if (!digits()) return false;
-    }
-    return i == s.size();
-}
-
-// Text payloads and CSV cells are written by hand or by small firmware: a
-// leading '+', "5." and ".5" are numbers there.
-bool is_decimal(std::string_view s) {
-    std::size_t i = 0;
-    std::size_t mantissa_digits = 0;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++mantissa_digits;
-    }
-    if (mantissa_digits == 0) return false;
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        const std::size_t start = i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        if (i == start) return false;
-    }
-    return i == s.size();
 }
 
 // `literal` has passed is_json_number or is_decimal.
@@ -173,9 +105,10 @@ void set_number(Slot& slot, std::string_view literal) {
 }
 
 // A text value (text/plain payload, CSV cell): empty is absent, a number is a
-// number, anything else is a string.
+// number, anything else is a string. Text payloads and CSV cells are written by
+// hand or by small firmware: a leading '+', "5." and ".5" are numbers there.
 void set_text(Slot& slot, std::string_view raw) {
-    const std::string_view v = trim(raw);
+    const std::string_view v = trim_blanks(raw);
     if (v.empty()) {
         slot = Slot{};
         return;
@@ -245,7 +178,7 @@ constexpr std::string_view kTopicShape = "expected /up/<secret>/id/<deviceId>[/<
 std::string parse_uplink(std::string_view topic, Uplink& out) {
     if (!topic.starts_with("/up/"))
         return fmt::format("not an akenza uplink topic ({}; note the leading '/')", kTopicShape);
-    const auto levels = split(topic, '/');  // "", "up", secret, "id", deviceId, sub...
+    const auto levels = topic_levels(topic);  // "", "up", secret, "id", deviceId, sub...
     if (levels.size() < 5) return fmt::format("too few levels ({})", kTopicShape);
     for (std::string_view level : levels)
         if (level.find_first_of(std::string_view("+#\0", 3)) != level.npos)
@@ -272,14 +205,15 @@ enum class Content : std::uint8_t { json, text, csv, xml, octet, unknown };
 // MIME types are case-insensitive and may carry parameters
 // ("application/json; charset=utf-8"). Only UTF-8 text is decoded.
 Content classify(std::string_view content_type, std::string& charset_problem) {
-    if (trim(content_type).empty()) return Content::json;  // MQTT 3.1.1, or v5 without the property
-    const auto parts = split(content_type, ';');
-    const std::string essence = lower(trim(parts[0]));
+    if (trim_blanks(content_type).empty())
+        return Content::json;  // MQTT 3.1.1, or v5 without the property
+    const auto parts = split_at(content_type, ';');
+    const std::string essence = lower(trim_blanks(parts[0]));
     for (std::size_t i = 1; i < parts.size(); ++i) {
-        const std::string_view param = trim(parts[i]);
+        const std::string_view param = trim_blanks(parts[i]);
         const std::size_t eq = param.find('=');
-        if (eq == param.npos || lower(trim(param.substr(0, eq))) != "charset") continue;
-        std::string_view v = trim(param.substr(eq + 1));
+        if (eq == param.npos || lower(trim_blanks(param.substr(0, eq))) != "charset") continue;
+        std::string_view v = trim_blanks(param.substr(eq + 1));
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
         const std::string cs = lower(v);
         if (cs != "utf-8" && cs != "utf8" && cs != "us-ascii")
@@ -334,14 +268,14 @@ class JsonWalker {
         const auto token_end = static_cast<std::size_t>(raw.data() - base) + raw.size();
         const std::string_view rest =
             token_end < size ? std::string_view(base + token_end, size - token_end) : "";
-        if (!trim(rest).empty())
+        if (!trim_blanks(rest).empty())
             return fail(RejectCode::malformed, "not valid JSON: trailing content");
         if (t == json_type::string) {
             std::string_view s;
             if (doc.get_string().get(s)) return fail(RejectCode::malformed, "not valid JSON");
             return string(s, 0);
         }
-        return scalar(t, trim(raw), 0);
+        return scalar(t, trim_blanks(raw), 0);
     }
 
     RejectCode code = RejectCode::malformed;
@@ -402,7 +336,7 @@ class JsonWalker {
                 return string(s, depth);
             }
             default:
-                return scalar(t, trim(v.raw_json_token()), depth);
+                return scalar(t, trim_blanks(v.raw_json_token()), depth);
         }
     }
 
@@ -477,73 +411,6 @@ class JsonWalker {
     std::vector<std::vector<std::size_t>>& scratch_;
 };
 
-struct CsvRow {
-    std::size_t line = 0;
-    std::vector<std::string> cells;
-};
-
-// RFC 4180 with some tolerance: "" escapes inside quoted cells, quoted cells
-// may span lines, blanks around cells are dropped, CRLF/LF/CR line ends, blank
-// lines skipped. Returns a malformed detail or "".
-std::string parse_csv(std::string_view text, char delim, std::vector<CsvRow>& rows) {
-    rows.clear();
-    std::size_t i = 0, line = 1;
-    const auto is_pad = [&](char c) { return (c == ' ' || c == '\t') && c != delim; };
-    while (i < text.size()) {
-        CsvRow row;
-        row.line = line;
-        bool quoted_any = false;
-        while (true) {  // one cell per iteration
-            while (i < text.size() && is_pad(text[i])) ++i;
-            std::string cell;
-            if (i < text.size() && text[i] == '"') {
-                quoted_any = true;
-                const std::size_t open_line = line;
-                ++i;
-                while (true) {
-                    if (i >= text.size())
-                        return fmt::format("text/csv line {}: unterminated quoted cell", open_line);
-                    const char c = text[i++];
-                    if (c == '"') {
-                        if (i < text.size() && text[i] == '"') {
-                            cell += '"';
-                            ++i;
-                            continue;
-                        }
-                        break;
-                    }
-                    if (c == '\n' || (c == '\r' && (i >= text.size() || text[i] != '\n'))) ++line;
-                    cell += c;
-                }
-                while (i < text.size() && is_pad(text[i])) ++i;
-                if (i < text.size() && text[i] != delim && text[i] != '\r' && text[i] != '\n')
-                    return fmt::format("text/csv line {}: unexpected text after a quoted cell",
-                                       line);
-            } else {
-                const std::size_t start = i;
-                while (i < text.size() && text[i] != delim && text[i] != '\r' && text[i] != '\n')
-                    ++i;
-                const std::string_view raw = text.substr(start, i - start);
-                if (raw.find('"') != raw.npos)
-                    return fmt::format("text/csv line {}: '\"' inside an unquoted cell", line);
-                cell.assign(raw);
-            }
-            row.cells.push_back(std::move(cell));
-            if (i < text.size() && text[i] == delim) {
-                ++i;
-                continue;
-            }
-            break;
-        }
-        if (i < text.size() && text[i] == '\r') ++i;
-        if (i < text.size() && text[i] == '\n') ++i;
-        ++line;
-        const bool blank = !quoted_any && row.cells.size() == 1 && trim(row.cells[0]).empty();
-        if (!blank) rows.push_back(std::move(row));
-    }
-    return {};
-}
-
 // A CSV column named by a pointer of one token: a header name, or a
 // zero-based index ("/0") when the payload has no header line.
 std::optional<std::size_t> csv_column(const std::vector<std::string>& tokens,
@@ -552,7 +419,7 @@ std::optional<std::size_t> csv_column(const std::vector<std::string>& tokens,
     const std::string& t = tokens[0];
     if (header != nullptr) {
         for (std::size_t c = 0; c < header->size(); ++c)
-            if (trim((*header)[c]) == t) return c;
+            if (trim_blanks((*header)[c]) == t) return c;
         return std::nullopt;
     }
     if (t.empty() || (t.size() > 1 && t[0] == '0')) return std::nullopt;  // RFC 6901 indexes
@@ -629,7 +496,7 @@ std::string akenza_secret_problem(std::string_view secret) {
 std::string akenza_downlink_topic(std::string_view secret, std::string_view device_id,
                                   std::string_view topic) {
     if (!is_plain_level(secret) || !is_plain_level(device_id) || topic.empty()) return {};
-    for (std::string_view level : split(topic, '/'))
+    for (std::string_view level : topic_levels(topic))
         if (!is_plain_level(level)) return {};
     std::string out = fmt::format("/down/{}/id/{}/{}", secret, device_id, topic);
     if (out.size() > 65535 || !simdjson::validate_utf8(out)) return {};
@@ -779,13 +646,13 @@ DecodeResult AkenzaDecoder::decode(const RawMessage& message) {
         case Content::octet:
             return reject(RejectCode::unsupported_content_type,
                           fmt::format("'{}' payloads are not decoded (supported: {})",
-                                      shorten(trim(message.content_type)), kSupportedTypes));
+                                      shorten(trim_blanks(message.content_type)), kSupportedTypes));
         case Content::unknown:
             break;
     }
     return reject(RejectCode::unsupported_content_type,
                   fmt::format("unknown content type '{}' (supported: {})",
-                              shorten(trim(message.content_type)), kSupportedTypes));
+                              shorten(trim_blanks(message.content_type)), kSupportedTypes));
 }
 
 namespace {
@@ -834,7 +701,7 @@ DecodeResult AkenzaDecoder::decode_text(const RawMessage& m, const Plan& plan,
         return std::move(*r);
     if (out.readings.empty() && out.states.empty())
         return reject(RejectCode::missing_field,
-                      trim(m.payload).empty()
+                      trim_blanks(m.payload).empty()
                           ? std::string("text/plain payload is empty")
                           : fmt::format("a text/plain payload is one value at the pointer \"\", "
                                         "and no mapping of this data topic has it ({})",
@@ -846,8 +713,9 @@ DecodeResult AkenzaDecoder::decode_csv(const RawMessage& m, const Plan& plan,
                                        const std::string& meter) {
     if (!simdjson::validate_utf8(m.payload))
         return reject(RejectCode::malformed, "text/csv payload is not valid UTF-8");
-    std::vector<CsvRow> rows;
-    if (std::string problem = parse_csv(m.payload, options_.csv_delimiter, rows); !problem.empty())
+    std::vector<akenza::CsvRow> rows;
+    if (std::string problem = akenza::parse_csv(m.payload, options_.csv_delimiter, rows);
+        !problem.empty())
         return reject(RejectCode::malformed, std::move(problem));
     const std::vector<std::string>* header = nullptr;
     std::size_t first = 0;
@@ -856,10 +724,10 @@ DecodeResult AkenzaDecoder::decode_csv(const RawMessage& m, const Plan& plan,
         header = &rows[0].cells;
         first = 1;
         for (std::size_t a = 0; a < header->size(); ++a) {
-            const std::string_view name = trim((*header)[a]);
+            const std::string_view name = trim_blanks((*header)[a]);
             if (name.empty()) continue;
             for (std::size_t b = a + 1; b < header->size(); ++b)
-                if (trim((*header)[b]) == name)
+                if (trim_blanks((*header)[b]) == name)
                     return reject(
                         RejectCode::invalid_value,
                         fmt::format("text/csv header: column '{}' appears twice", shorten(name)));
@@ -871,7 +739,7 @@ DecodeResult AkenzaDecoder::decode_csv(const RawMessage& m, const Plan& plan,
 
     DecodeResult out;
     for (std::size_t r = first; r < rows.size(); ++r) {
-        const CsvRow& row = rows[r];
+        const akenza::CsvRow& row = rows[r];
         if (header != nullptr && row.cells.size() != header->size())
             return reject(RejectCode::invalid_value,
                           fmt::format("text/csv line {} has {} cells, the header has {}", row.line,

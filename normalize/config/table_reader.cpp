@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "normalize/config/secret.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -222,20 +223,16 @@ std::string mqtt_filter_problem(std::string_view filter) {
     if (filter.empty()) return "an empty topic filter matches nothing";
     if (filter.size() > 65535) return "a topic filter is at most 65535 bytes";
     if (filter.find('\0') != std::string_view::npos) return "a topic filter cannot contain NUL";
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t end = filter.find('/', start);
-        const std::string_view level = filter.substr(
-            start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        const bool last = end == std::string_view::npos;
+    const auto levels = topic_levels(filter);
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+        const std::string_view level = levels[i];
+        const bool last = i + 1 == levels.size();
         if (level.find('#') != std::string_view::npos) {
             if (level != "#") return "'#' must be a whole level";
             if (!last) return "'#' is only allowed as the last level";
         }
         if (level.find('+') != std::string_view::npos && level != "+")
             return "'+' must be a whole level";
-        if (last) break;
-        start = end + 1;
     }
     return {};
 }

@@ -5,21 +5,21 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "normalize/detail_text.h"
 #include "normalize/enedis/paris_day.h"
 #include "normalize/enedis/upstream_error.h"
+#include "normalize/number.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
+#include "normalize/topic.h"
 
 namespace mb {
 
@@ -36,24 +36,11 @@ constexpr TimeMs kMsPerDay = 86400000;
 constexpr double kRelativeLimitMs = 268435456.0 * 1000;
 // 10000-01-01T00:00:00Z: timestamps stay printable and inside the date library.
 constexpr double kMaxTimeMs = 253402300800.0 * 1000;
-constexpr std::size_t kMaxUsagePoint = 32;
 constexpr std::string_view kPrmUrn = "urn:dev:prm:";
 constexpr std::string_view kUnitNames = "W, kW, Wh, kWh";
-constexpr int kFirstYear = 1970;
-constexpr int kLastYear = 9999;
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
-}
-
-bool is_xml_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_xml_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_xml_space(s.back())) s.remove_suffix(1);
-    return s;
 }
 
 char ascii_lower(char c) {
@@ -65,10 +52,6 @@ bool iequals(std::string_view a, std::string_view b) {
     for (std::size_t i = 0; i < a.size(); ++i)
         if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
     return true;
-}
-
-std::string in_quotes(std::string_view s, std::size_t max = 64) {
-    return fmt::format("\"{}\"", printable(s, max));
 }
 
 // --- Europe/Paris ---------------------------------------------------------------
@@ -85,11 +68,6 @@ date::year_month_day next_day(date::year_month_day d) {
     return date::year_month_day{date::sys_days{d} + date::days{1}};
 }
 
-std::string day_text(date::year_month_day d) {
-    return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()),
-                       static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-}
-
 // --- numbers, durations, units ----------------------------------------------------
 
 enum class NumberStatus : std::uint8_t { ok, not_a_number, not_finite, too_large };
@@ -99,127 +77,29 @@ struct Number {
     double value = 0;
 };
 
-// 10^0 … 10^22: the powers of ten a double holds exactly (5^22 < 2^53).
-constexpr std::array<double, 23> kExactPowersOfTen{1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-constexpr std::int64_t kMaxExactExponent = 22;
-// Integers up to 2^53 are exact doubles.
-constexpr std::uint64_t kMaxExactMantissa = std::uint64_t{1} << 53;
-// Significant digits a std::uint64_t holds whatever they are.
-constexpr int kMaxMantissaDigits = 19;
-
-// The digits of `mantissa` (a validated number's digits and point, sign
-// removed) times 10^exp10, through the library's correctly rounded conversion:
-// the path for what the fast one cannot compute exactly (many digits, large
-// exponents, overflow, underflow).
-Number parse_exact(std::string_view mantissa, bool negative, std::int64_t exp10) {
-    // A sign, the digits, 'e' and at most 20 characters of exponent.
-    const std::size_t size = mantissa.size() + 24;
-    std::array<char, 128> stack_buf;
-    std::string heap_buf;
-    char* const buf =
-        size <= stack_buf.size() ? stack_buf.data() : (heap_buf.resize(size), heap_buf.data());
-    char* p = buf;
-    if (negative) *p++ = '-';
-    char* const digits = p;
-    for (const char c : mantissa)
-        if (c != '.') *p++ = c;
-    char* const e = p;
-    *p++ = 'e';
-    p = std::to_chars(p, buf + size, exp10).ptr;
-    double d = 0;
-    const auto [ptr, ec] = std::from_chars(buf, p, d);
-    if (ec == std::errc::result_out_of_range) {
-        // The value is the k digits from the first significant one, read as an
-        // integer, times 10^exp10: at least 1 when k + exp10 > 0, so an overflow;
-        // otherwise an underflow.
-        const char* const first = std::find_if(digits, e, [](char c) { return c != '0'; });
-        if (first == e) return {NumberStatus::ok, 0};
-        if (e - first + exp10 > 0) return {NumberStatus::too_large, 0};
-        return {NumberStatus::ok, negative ? -0.0 : 0.0};
-    }
-    if (ec != std::errc{} || ptr != p) return {};  // unreachable
-    return {NumberStatus::ok, d};
-}
-
 // An xs:double ("1600041600.0", "-1.5E3", ".5", "INF", "NaN") times 10^shift,
-// computed from the decimal digits with the point shifted, so that 0.123 kWh is
-// exactly 123 Wh (one correctly rounded conversion where 0.123 * 1000.0 may be
-// one ulp off). Underflow gives zero.
+// computed from the decimal digits with the point shifted (number.h), so that
+// 0.123 kWh is exactly 123 Wh. Underflow gives zero.
 Number parse_number(std::string_view text, int shift) {
-    std::string_view s = trim(text);
-    bool negative = false;
-    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
-        negative = s.front() == '-';
-        s.remove_prefix(1);
+    DecimalNumber n;
+    switch (read_xs_double(text, n)) {
+        case XsDoubleForm::number:
+            break;
+        case XsDoubleForm::not_finite:
+            return {NumberStatus::not_finite, 0};
+        case XsDoubleForm::invalid:
+            return {};
     }
-    if (!s.empty() && !is_digit(s.front()) &&
-        (iequals(s, "nan") || iequals(s, "inf") || iequals(s, "infinity")))
-        return {NumberStatus::not_finite, 0};
-    // The significant digits (leading zeros skipped) as an integer, while they fit.
-    std::uint64_t mantissa = 0;
-    int mantissa_digits = 0;
-    bool fits = true;
-    const auto add_digit = [&](char c) {
-        if (mantissa == 0 && c == '0') return;
-        if (mantissa_digits == kMaxMantissaDigits) {
-            fits = false;
-            return;
-        }
-        mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
-        ++mantissa_digits;
-    };
-    std::size_t i = 0;
-    std::int64_t frac_digits = 0;
-    for (; i < s.size() && is_digit(s[i]); ++i) add_digit(s[i]);
-    std::size_t digits = i;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        for (; i < s.size() && is_digit(s[i]); ++i, ++frac_digits) add_digit(s[i]);
-        digits += static_cast<std::size_t>(frac_digits);
-    }
-    if (digits == 0) return {};
-    const std::size_t mantissa_end = i;
-    std::int64_t exponent = 0;
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        bool negative_exponent = false;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative_exponent = s[i++] == '-';
-        if (i == s.size() || !is_digit(s[i])) return {};
-        // Saturated: far beyond the range of a double either way.
-        for (; i < s.size() && is_digit(s[i]); ++i)
-            exponent = std::min<std::int64_t>(exponent * 10 + (s[i] - '0'), 1000000);
-        if (negative_exponent) exponent = -exponent;
-    }
-    if (i != s.size()) return {};
-    const std::int64_t exp10 = exponent - frac_digits + shift;
-    if (fits) {
-        // Trailing zeros moved into the exponent ("1600041600.000" with kW)
-        // keep more numbers on the fast path; the value is the same.
-        std::int64_t e = exp10;
-        while (mantissa != 0 && mantissa % 10 == 0 &&
-               (mantissa > kMaxExactMantissa || e < -kMaxExactExponent)) {
-            mantissa /= 10;
-            ++e;
-        }
-        // Both operands exact, so the one IEEE operation rounds the exact
-        // decimal value correctly: what the library conversion gives, faster.
-        if (mantissa <= kMaxExactMantissa && e >= -kMaxExactExponent && e <= kMaxExactExponent) {
-            const double m = static_cast<double>(mantissa);
-            const double d = e < 0 ? m / kExactPowersOfTen[static_cast<std::size_t>(-e)]
-                                   : m * kExactPowersOfTen[static_cast<std::size_t>(e)];
-            return {NumberStatus::ok, negative ? -d : d};
-        }
-    }
-    return parse_exact(s.substr(0, mantissa_end), negative, exp10);
+    const double d = scaled_magnitude(n, shift);
+    if (std::isinf(d)) return {NumberStatus::too_large, 0};
+    return {NumberStatus::ok, n.negative ? -d : d};
 }
 
 // Seconds of a sampling interval: "1800", or an ISO-8601 duration made of
 // weeks, days, hours, minutes and seconds ("PT30M", "PT1H", "P1D"). Years and
 // months have no fixed length and are refused.
 std::optional<std::int64_t> parse_interval_seconds(std::string_view text) {
-    const std::string_view s = trim(text);
+    const std::string_view s = trim_blanks(text);
     if (s.empty()) return std::nullopt;
     constexpr std::size_t kMaxDigits = 9;
     if (is_digit(s.front())) {
@@ -377,7 +257,7 @@ Landmarks find_landmarks(const pugi::xml_node& root, bool quick) {
 }
 
 std::string text_of(const pugi::xml_node& n) {
-    return std::string(trim(n.child_value()));
+    return std::string(trim_blanks(n.child_value()));
 }
 
 // --- decoding ----------------------------------------------------------------------
@@ -642,10 +522,10 @@ std::optional<QuoaliseDecoding> Decoding::read_meta(const pugi::xml_node& meta) 
     const pugi::xml_node identifier = child(child(meta, "device"), "identifier");
     const auto id = attr(identifier, "value");
     if (!id) return rejected(RejectCode::missing_field, "meta: no device identifier value");
-    if (trim(*id) != req_.usage_point)
+    if (trim_blanks(*id) != req_.usage_point)
         return rejected(RejectCode::invalid_value,
                         fmt::format("meta: identifier {} is not the requested usage point {}",
-                                    in_quotes(*id), req_.usage_point));
+                                    double_quoted(*id), req_.usage_point));
 
     const pugi::xml_node m = child(meta, "measurement");
     if (!m) return rejected(RejectCode::missing_field, "meta: no measurement element");
@@ -662,32 +542,33 @@ std::optional<QuoaliseDecoding> Decoding::read_meta(const pugi::xml_node& meta) 
     if (*direction != req_.direction)
         return rejected(RejectCode::invalid_value,
                         fmt::format("meta: direction {} is not the requested {}",
-                                    in_quotes(*direction), req_.direction));
+                                    double_quoted(*direction), req_.direction));
     if (quantity && *quantity != expected_quantity(req_.command))
         return rejected(
             RejectCode::invalid_value,
-            fmt::format("meta: quantity {} is not {}, which {} answers", in_quotes(*quantity),
+            fmt::format("meta: quantity {} is not {}, which {} answers", double_quoted(*quantity),
                         expected_quantity(req_.command), to_string(req_.command)));
     if (unit_text) {
         meta_unit_ = find_unit(*unit_text);
         if (!meta_unit_)
-            return rejected(
-                RejectCode::invalid_value,
-                fmt::format("meta: unit {} is not one of {}", in_quotes(*unit_text), kUnitNames));
+            return rejected(RejectCode::invalid_value,
+                            fmt::format("meta: unit {} is not one of {}", double_quoted(*unit_text),
+                                        kUnitNames));
         if (meta_unit_->energy != daily())
             return rejected(RejectCode::invalid_value,
                             fmt::format("meta: unit {} is not one of {}, which {} answers",
-                                        in_quotes(*unit_text), expected_units(req_.command),
+                                        double_quoted(*unit_text), expected_units(req_.command),
                                         to_string(req_.command)));
     }
     if (aggregation) {
         const bool fits =
             daily() ? *aggregation == "sum" : (*aggregation == "average" || *aggregation == "mean");
         if (!fits)
-            return rejected(RejectCode::invalid_value,
-                            fmt::format("meta: aggregation {} is not {}, which {} answers",
-                                        in_quotes(*aggregation), daily() ? "sum" : "average (mean)",
-                                        to_string(req_.command)));
+            return rejected(
+                RejectCode::invalid_value,
+                fmt::format("meta: aggregation {} is not {}, which {} answers",
+                            double_quoted(*aggregation), daily() ? "sum" : "average (mean)",
+                            to_string(req_.command)));
     }
     if (!sampling) {
         if (daily()) return std::nullopt;
@@ -698,14 +579,14 @@ std::optional<QuoaliseDecoding> Decoding::read_meta(const pugi::xml_node& meta) 
         return rejected(RejectCode::invalid_value,
                         fmt::format("meta: sampling interval {} is neither seconds nor an ISO-8601 "
                                     "duration",
-                                    in_quotes(*sampling)));
+                                    double_quoted(*sampling)));
     if (daily()) {
         if (*seconds != 86400)
             return rejected(
                 RejectCode::invalid_value,
                 fmt::format("meta: sampling interval {} is not one day, which get_daily "
                             "answers",
-                            in_quotes(*sampling)));
+                            double_quoted(*sampling)));
         return std::nullopt;
     }
     // Dividing the hour keeps every interval inside one UTC offset period and
@@ -714,7 +595,7 @@ std::optional<QuoaliseDecoding> Decoding::read_meta(const pugi::xml_node& meta) 
         return rejected(RejectCode::invalid_value,
                         fmt::format("meta: sampling interval {} ({} s) is not a load-curve step "
                                     "(60 s to 1 h, dividing the hour)",
-                                    in_quotes(*sampling), *seconds));
+                                    double_quoted(*sampling), *seconds));
     sampling_s_ = *seconds;
     return std::nullopt;
 }
@@ -744,7 +625,7 @@ std::optional<QuoaliseDecoding> Decoding::read_fields(const pugi::xml_node& reco
         if (!other.empty() && other.back() == '_')
             return rejected(RejectCode::unknown_field,
                             fmt::format("{}: must-understand field {} is not supported", at(index),
-                                        in_quotes(other)));
+                                        double_quoted(other)));
         if (other_count == others.size()) {
             maybe_twice = true;
             continue;
@@ -758,7 +639,7 @@ std::optional<QuoaliseDecoding> Decoding::read_fields(const pugi::xml_node& reco
     if (maybe_twice) {
         if (const auto twice = repeated_attribute(record))
             return rejected(RejectCode::malformed, fmt::format("{}: attribute {} appears twice",
-                                                               at(index), in_quotes(*twice)));
+                                                               at(index), double_quoted(*twice)));
     }
     if (!f.other_value.empty())
         return rejected(RejectCode::wrong_type,
@@ -777,16 +658,17 @@ std::optional<QuoaliseDecoding> Decoding::number(std::size_t index, std::string_
         case NumberStatus::not_a_number:
             return rejected(
                 RejectCode::malformed,
-                fmt::format("{}: not a number {}", where(index, field), in_quotes(text)));
+                fmt::format("{}: not a number {}", where(index, field), double_quoted(text)));
         case NumberStatus::not_finite:
-            return rejected(
-                RejectCode::out_of_range,
-                fmt::format("{}: {} is not a finite number", where(index, field), in_quotes(text)));
+            return rejected(RejectCode::out_of_range,
+                            fmt::format("{}: {} is not a finite number", where(index, field),
+                                        double_quoted(text)));
         case NumberStatus::too_large:
             break;
     }
-    return rejected(RejectCode::out_of_range,
-                    fmt::format("{}: {} is out of range", where(index, field), in_quotes(text)));
+    return rejected(
+        RejectCode::out_of_range,
+        fmt::format("{}: {} is out of range", where(index, field), double_quoted(text)));
 }
 
 std::optional<QuoaliseDecoding> Decoding::unit(std::size_t index, std::string_view field,
@@ -795,7 +677,7 @@ std::optional<QuoaliseDecoding> Decoding::unit(std::size_t index, std::string_vi
     if (!out)
         return rejected(RejectCode::invalid_value,
                         fmt::format("{}: unit {} is not one of {}", where(index, field),
-                                    in_quotes(text), kUnitNames));
+                                    double_quoted(text), kUnitNames));
     return std::nullopt;
 }
 
@@ -813,10 +695,10 @@ std::optional<QuoaliseDecoding> Decoding::check_name(std::size_t index, std::str
         const std::string_view series = *series_name_;
         if (series.size() != base.size() + suffix.size() || !series.starts_with(base) ||
             !series.ends_with(suffix))
-            return rejected(
-                RejectCode::invalid_value,
-                fmt::format("{}: name {} differs from record 0's {}", at(index),
-                            in_quotes(std::string(base) + std::string(suffix)), in_quotes(series)));
+            return rejected(RejectCode::invalid_value,
+                            fmt::format("{}: name {} differs from record 0's {}", at(index),
+                                        double_quoted(std::string(base) + std::string(suffix)),
+                                        double_quoted(series)));
         return std::nullopt;
     }
     std::string name = std::string(base) + std::string(suffix);
@@ -832,7 +714,7 @@ std::optional<QuoaliseDecoding> Decoding::check_name(std::size_t index, std::str
             return rejected(
                 RejectCode::invalid_value,
                 fmt::format("{}: name {} is not that of usage point {} ({}{}…)", at(index),
-                            in_quotes(name), req_.usage_point, kPrmUrn, req_.usage_point));
+                            double_quoted(name), req_.usage_point, kPrmUrn, req_.usage_point));
     }
     series_name_ = std::move(name);
     series_base_ = base;
@@ -895,10 +777,10 @@ std::optional<QuoaliseDecoding> Decoding::read_record(const pugi::xml_node& reco
         return rejected(RejectCode::missing_field,
                         fmt::format("{}: no unit (u, bu) and none in meta", at(index)));
     if (u->energy != daily())
-        return rejected(
-            RejectCode::invalid_value,
-            fmt::format("{}: unit {} is not one of {}, which {} answers", at(index),
-                        in_quotes(u->name), expected_units(req_.command), to_string(req_.command)));
+        return rejected(RejectCode::invalid_value,
+                        fmt::format("{}: unit {} is not one of {}, which {} answers", at(index),
+                                    double_quoted(u->name), expected_units(req_.command),
+                                    to_string(req_.command)));
 
     const auto v_text = f.get(Field::v);
     if (!v_text && !base_.value)
@@ -907,9 +789,9 @@ std::optional<QuoaliseDecoding> Decoding::read_record(const pugi::xml_node& reco
     if (base_.value) {
         const Number& b = base_.scaled[u->shift == 0 ? 0 : 1];
         if (b.status != NumberStatus::ok)  // only too large: the text was checked
-            return rejected(
-                RejectCode::out_of_range,
-                fmt::format("{}: {} is out of range", where(index, "bv"), in_quotes(*base_.value)));
+            return rejected(RejectCode::out_of_range,
+                            fmt::format("{}: {} is out of range", where(index, "bv"),
+                                        double_quoted(*base_.value)));
         value = b.value;
     }
     if (v_text) {
@@ -965,7 +847,7 @@ QuoaliseDecoding Decoding::finish_load_curve() {
                             fmt::format("sensml record {} ({}): interval [{}, {}) is outside the "
                                         "requested days [{}, {}) (Paris or UTC midnights)",
                                         p.index, how, format_iso_ms(p.start), format_iso_ms(p.end),
-                                        day_text(req_.start_date), day_text(req_.end_date)));
+                                        format_day(req_.start_date), format_day(req_.end_date)));
         if (!in_paris && !outside_paris) outside_paris = &p;
         if (!in_utc && !outside_utc) outside_utc = &p;
     }
@@ -975,8 +857,8 @@ QuoaliseDecoding Decoding::finish_load_curve() {
                                     "requested days [{}, {}) from Paris midnight, and record {} is "
                                     "outside them from UTC midnight: one response cannot mix both",
                                     outside_paris->index, how, format_iso_ms(outside_paris->start),
-                                    format_iso_ms(outside_paris->end), day_text(req_.start_date),
-                                    day_text(req_.end_date), outside_utc->index));
+                                    format_iso_ms(outside_paris->end), format_day(req_.start_date),
+                                    format_day(req_.end_date), outside_utc->index));
     if (auto r = check_duplicates(false)) return std::move(*r);
     return emit(stamping);
 }
@@ -990,8 +872,8 @@ QuoaliseDecoding Decoding::finish_daily() {
                 RejectCode::out_of_range,
                 fmt::format("sensml record {}: time {} is on {} (Europe/Paris), outside "
                             "the requested days [{}, {})",
-                            p.index, format_iso_ms(p.time), day_text(day),
-                            day_text(req_.start_date), day_text(req_.end_date)));
+                            p.index, format_iso_ms(p.time), format_day(day),
+                            format_day(req_.start_date), format_day(req_.end_date)));
         p.start = paris_midnight(day);
         p.end = paris_midnight(next_day(day));
     }
@@ -1015,7 +897,7 @@ std::optional<QuoaliseDecoding> Decoding::check_duplicates(bool by_day) {
             return rejected(
                 RejectCode::duplicate_timestamp,
                 fmt::format("sensml record {}: day {} repeats record {}", b.index,
-                            day_text(date::year_month_day{paris_day(b.start)}), a.index));
+                            format_day(date::year_month_day{paris_day(b.start)}), a.index));
         return rejected(RejectCode::duplicate_timestamp,
                         fmt::format("sensml record {}: time {} repeats record {}", b.index,
                                     format_iso_ms(b.time), a.index));
@@ -1047,70 +929,7 @@ QuoaliseDecoding Decoding::emit(std::optional<StampConvention> stamping) {
     return out;
 }
 
-std::optional<date::year_month_day> parse_day(std::string_view s) {
-    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
-    int v[3] = {0, 0, 0};
-    const std::size_t from[3] = {0, 5, 8};
-    const std::size_t len[3] = {4, 2, 2};
-    for (std::size_t k = 0; k < 3; ++k)
-        for (std::size_t i = from[k]; i < from[k] + len[k]; ++i) {
-            if (!is_digit(s[i])) return std::nullopt;
-            v[k] = v[k] * 10 + (s[i] - '0');
-        }
-    const date::year_month_day d{date::year{v[0]}, date::month{static_cast<unsigned>(v[1])},
-                                 date::day{static_cast<unsigned>(v[2])}};
-    if (!d.ok()) return std::nullopt;
-    return d;
-}
-
-std::optional<QuoaliseRequest> parse_topic(std::string_view topic, std::string& why) {
-    std::array<std::string_view, 5> f;
-    std::size_t count = 0;
-    std::string_view rest = topic;
-    while (true) {
-        const auto space = rest.find(' ');
-        if (count == f.size()) {
-            count = f.size() + 1;
-            break;
-        }
-        f[count++] = rest.substr(0, space);
-        if (space == std::string_view::npos) break;
-        rest.remove_prefix(space + 1);
-    }
-    const auto command = count == f.size() ? parse_quoalise_command(f[0]) : std::nullopt;
-    if (!command) {
-        why = fmt::format(
-            "topic {} is not \"get_load_curve|get_daily <usage point> "
-            "consumption|production <start YYYY-MM-DD> <end YYYY-MM-DD>\"",
-            in_quotes(topic, 128));
-        return std::nullopt;
-    }
-    const auto start = parse_day(f[3]);
-    const auto end = parse_day(f[4]);
-    if (!start || !end) {
-        why = fmt::format("topic {}: {} is not a date (YYYY-MM-DD)", in_quotes(topic, 128),
-                          in_quotes(start ? f[4] : f[3]));
-        return std::nullopt;
-    }
-    QuoaliseRequest req{*command, std::string(f[1]), std::string(f[2]), *start, *end};
-    if (auto problem = quoalise_request_problem(req)) {
-        why = fmt::format("topic {}: {}", in_quotes(topic, 128), *problem);
-        return std::nullopt;
-    }
-    return req;
-}
-
 }  // namespace
-
-std::string_view to_string(QuoaliseCommand c) {
-    return c == QuoaliseCommand::daily ? "get_daily" : "get_load_curve";
-}
-
-std::optional<QuoaliseCommand> parse_quoalise_command(std::string_view s) {
-    if (s == "get_load_curve") return QuoaliseCommand::load_curve;
-    if (s == "get_daily") return QuoaliseCommand::daily;
-    return std::nullopt;
-}
 
 std::string_view to_string(StampConvention c) {
     switch (c) {
@@ -1131,36 +950,6 @@ std::optional<StampConvention> parse_stamp_convention(std::string_view s) {
     return std::nullopt;
 }
 
-std::optional<std::string> quoalise_request_problem(const QuoaliseRequest& req) {
-    if (req.command != QuoaliseCommand::load_curve && req.command != QuoaliseCommand::daily)
-        return std::string("unknown command");
-    const std::string_view up = req.usage_point;
-    if (up.empty() || up.size() > kMaxUsagePoint || !std::all_of(up.begin(), up.end(), is_digit))
-        return fmt::format("usage point {} is not 1 to {} digits", in_quotes(up), kMaxUsagePoint);
-    if (req.direction != "consumption" && req.direction != "production")
-        return fmt::format("direction {} is not consumption or production",
-                           in_quotes(req.direction));
-    for (const auto& d : {req.start_date, req.end_date})
-        if (!d.ok() || d.year() < date::year{kFirstYear} || d.year() > date::year{kLastYear})
-            return fmt::format("date {} is not a day of years {} to {}",
-                               d.ok() ? day_text(d) : std::string("(invalid)"), kFirstYear,
-                               kLastYear);
-    if (date::sys_days{req.end_date} <= date::sys_days{req.start_date})
-        return fmt::format("end date {} is not after start date {}", day_text(req.end_date),
-                           day_text(req.start_date));
-    return std::nullopt;
-}
-
-std::string quoalise_request_topic(const QuoaliseRequest& req) {
-    return fmt::format("{} {} {} {} {}", to_string(req.command), req.usage_point, req.direction,
-                       day_text(req.start_date), day_text(req.end_date));
-}
-
-std::optional<QuoaliseRequest> parse_quoalise_request_topic(std::string_view topic) {
-    std::string why;
-    return parse_topic(topic, why);
-}
-
 QuoaliseDecoding decode_quoalise_detailed(std::string_view xml, const QuoaliseRequest& req,
                                           StampConvention conv) {
     if (!paris_zone())
@@ -1179,7 +968,7 @@ DecodeResult decode_quoalise(std::string_view xml, const QuoaliseRequest& req,
 
 DecodeResult QuoaliseDecoder::decode(const RawMessage& message) {
     std::string why;
-    const auto req = parse_topic(message.topic, why);
+    const auto req = parse_quoalise_request_topic(message.topic, why);
     if (!req) return DecodeResult::rejected(RejectCode::bad_topic, std::move(why));
     return decode_quoalise(message.payload, *req, conv_);
 }

@@ -9,7 +9,7 @@
 // and the request that iq answers (the response alone does not tell which days
 // were asked for, nor whether the upstream stamped intervals by their start or
 // their end). The connector stores the request as RawMessage::topic
-// (quoalise_request_topic) so that a stored raw message can be decoded again
+// (quoalise_request_topic, quoalise_request.h) so that a stored raw message can be decoded again
 // later by QuoaliseDecoder, like any MQTT message.
 //
 // Contract: pure (decoder.h): no I/O, no clock, no exceptions; every failure is
@@ -100,48 +100,17 @@
 #include <string_view>
 
 #include "normalize/decoder.h"
+#include "normalize/enedis/quoalise_request.h"
 #include "normalize/model.h"
 
 namespace mb {
 
-// The XEP-0050 command a response answers.
-enum class QuoaliseCommand : std::uint8_t { load_curve, daily };
-
 // How a load-curve record's time relates to its interval.
 enum class StampConvention : std::uint8_t { start, end, auto_detect };
-
-// "get_load_curve" / "get_daily": the command's node name.
-std::string_view to_string(QuoaliseCommand c);
-std::optional<QuoaliseCommand> parse_quoalise_command(std::string_view s);
 
 // "start" / "end" / "auto": the configuration's spelling.
 std::string_view to_string(StampConvention c);
 std::optional<StampConvention> parse_stamp_convention(std::string_view s);
-
-// What the connector asked for. Days are French local days, start inclusive,
-// end exclusive, as in the command's form.
-struct QuoaliseRequest {
-    QuoaliseCommand command = QuoaliseCommand::load_curve;
-    std::string usage_point;  // the PRM: 1 to 32 ASCII digits (Enedis writes 14)
-    std::string direction;    // "consumption" | "production"
-    date::year_month_day start_date;
-    date::year_month_day end_date;  // after start_date
-
-    bool operator==(const QuoaliseRequest&) const = default;
-};
-
-// Why `req` cannot be sent or used to decode (empty usage point, unknown
-// direction, invalid or reversed dates, years outside 1970..9999); nullopt when
-// it is valid.
-std::optional<std::string> quoalise_request_problem(const QuoaliseRequest& req);
-
-// "get_load_curve <usage_point> <direction> <start_date> <end_date>" (or
-// get_daily …), dates as YYYY-MM-DD: the RawMessage::topic of a response.
-std::string quoalise_request_topic(const QuoaliseRequest& req);
-
-// The request of such a topic: exactly five fields separated by single
-// spaces, and a valid request; nullopt otherwise.
-std::optional<QuoaliseRequest> parse_quoalise_request_topic(std::string_view topic);
 
 // A decode and, for load curves, the stamping that was applied (what
 // auto_detect chose, or the fixed convention); unset for daily responses and

@@ -22,36 +22,6 @@ constexpr std::size_t kMaxIdSize = 256;
 constexpr std::size_t kMaxGatewaySize = 1024;
 constexpr std::int64_t kMsThreshold = 100000000000;  // 1e11: below, seconds
 
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20)
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                else
-                    out += ch;
-        }
-    }
-    out += '"';
-}
-
 // Unix time in seconds, or ms when >= 1e11 (year 5138 in seconds) → ms; nullopt
 // when not positive or after 9999.
 std::optional<TimeMs> unix_to_ms(std::int64_t v) {

@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string_view>
 
 #include "normalize/detail_text.h"
+#include "normalize/number.h"
 #include "normalize/quantity.h"
 #include "normalize/time_format.h"
 
@@ -35,8 +34,6 @@ constexpr std::int64_t kDaySeconds = 86400;
 constexpr std::size_t kMaxReadings = 96;
 // Far more significant digits than any float serializer writes (17 for a double).
 constexpr std::size_t kMaxDigits = 100;
-// A decimal exponent beyond this overflows or underflows a double anyway.
-constexpr std::int64_t kMaxExponent = 100000;
 // Epoch seconds that format_iso_ms can show (years 1970..9999).
 constexpr std::int64_t kMaxShownSeconds = 253402300800;
 
@@ -67,144 +64,6 @@ std::string_view trim_right(std::string_view s) {
            (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
         s.remove_suffix(1);
     return s;
-}
-
-// A JSON number (RFC 8259 §6) split into its parts; the digits are views of
-// the text. Every member is set by scan_number, which also accumulates the
-// significant digits so that common numbers need no second pass.
-struct Number {
-    std::string_view text;
-    std::string_view int_digits, frac_digits;
-    std::int64_t exponent;  // saturated at ±kMaxExponent
-    // The digits of int_digits and frac_digits from the first non-zero one,
-    // read as an integer: exact while significant <= 19.
-    std::uint64_t mantissa;
-    std::size_t significant;
-    bool negative;
-    bool has_exponent;
-
-    bool is_integer() const { return frac_digits.empty() && !has_exponent; }
-};
-
-// Reads the digits at p, adding the significant ones to (mantissa,
-// significant). Returns where the digits end.
-const char* scan_digits(const char* p, const char* end, std::uint64_t& mantissa,
-                        std::size_t& significant) {
-    std::uint64_t m = mantissa;
-    std::size_t sig = significant;
-    if (sig == 0)
-        while (p != end && *p == '0') ++p;  // leading zeros carry no value
-    for (; p != end; ++p) {
-        const unsigned d = static_cast<unsigned>(static_cast<unsigned char>(*p)) - '0';
-        if (d > 9) break;
-        if (sig < 19) m = m * 10 + d;
-        ++sig;
-    }
-    mantissa = m;
-    significant = sig;
-    return p;
-}
-
-// Splits `text` into `n`; false when it is not exactly one JSON number.
-bool scan_number(std::string_view text, Number& n) {
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    std::uint64_t m = 0;
-    std::size_t sig = 0;
-    n.text = text;
-    n.negative = p != end && *p == '-';
-    if (n.negative) ++p;
-    if (p == end || !is_digit(*p)) return false;
-    const char* const int_start = p;
-    if (*p == '0')
-        ++p;
-    else
-        p = scan_digits(p, end, m, sig);
-    n.int_digits = {int_start, static_cast<std::size_t>(p - int_start)};
-    n.frac_digits = {};
-    if (p != end && *p == '.') {
-        const char* const frac_start = ++p;
-        p = scan_digits(p, end, m, sig);
-        if (p == frac_start) return false;
-        n.frac_digits = {frac_start, static_cast<std::size_t>(p - frac_start)};
-    }
-    n.mantissa = m;
-    n.significant = sig;
-    n.exponent = 0;
-    n.has_exponent = p != end && (*p == 'e' || *p == 'E');
-    if (n.has_exponent) {
-        ++p;
-        const bool negative_exponent = p != end && *p == '-';
-        if (p != end && (*p == '+' || *p == '-')) ++p;
-        if (p == end || !is_digit(*p)) return false;
-        std::int64_t e = 0;
-        for (; p != end && is_digit(*p); ++p) e = std::min(kMaxExponent, e * 10 + (*p - '0'));
-        n.exponent = negative_exponent ? -e : e;
-    }
-    return p == end;
-}
-
-// The value of an integer Number; nullopt beyond 64 bits.
-std::optional<std::int64_t> to_int64(const Number& n) {
-    if (n.significant > 19) return std::nullopt;  // 19 digits fit in 64 unsigned bits
-    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    const std::uint64_t m = n.mantissa;
-    if (!n.negative) {
-        if (m > kMax) return std::nullopt;
-        return static_cast<std::int64_t>(m);
-    }
-    if (m > kMax + 1) return std::nullopt;
-    if (m == kMax + 1) return std::numeric_limits<std::int64_t>::min();
-    return -static_cast<std::int64_t>(m);
-}
-
-// The closest double to |n| × 10^shift, computed from the decimal digits with
-// the point shifted (one correctly rounded conversion), so that 0.123 kWh is
-// exactly 123 Wh where 0.123 * 1000.0 could be off by one ulp (1.005 * 1000.0
-// is 1004.9999999999999). Infinity when too large for a double, 0 when too
-// small. nullopt when the number has more than kMaxDigits significant digits.
-std::optional<double> scaled_magnitude(const Number& n, std::int64_t shift) {
-    if (n.significant == 0) return 0.0;
-    // Clinger's fast path, the common case: the mantissa (< 2^53) and
-    // 10^|exp10| (|exp10| <= 22) are exact doubles, so one IEEE operation
-    // rounds correctly.
-    constexpr std::uint64_t kExact = std::uint64_t{1} << 53;
-    const std::int64_t fast_exp10 =
-        n.exponent - static_cast<std::int64_t>(n.frac_digits.size()) + shift;
-    if (n.significant <= 19 && n.mantissa < kExact && fast_exp10 >= -22 && fast_exp10 <= 22) {
-        static constexpr std::array<double, 23> kPow10 = {
-            1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-            1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-        const auto d = static_cast<double>(n.mantissa);
-        return fast_exp10 < 0 ? d / kPow10[static_cast<std::size_t>(-fast_exp10)]
-                              : d * kPow10[static_cast<std::size_t>(fast_exp10)];
-    }
-
-    const std::size_t int_len = n.int_digits.size();
-    const std::size_t total = int_len + n.frac_digits.size();
-    const auto at = [&](std::size_t k) {
-        return k < int_len ? n.int_digits[k] : n.frac_digits[k - int_len];
-    };
-    std::size_t first = 0;
-    while (at(first) == '0') ++first;  // significant > 0: a non-zero digit exists
-    std::size_t last = total - 1;
-    while (at(last) == '0') --last;
-    const std::size_t count = last - first + 1;
-    if (count > kMaxDigits) return std::nullopt;
-    // The value is digits[first..last], read as an integer, × 10^exp10.
-    const std::int64_t exp10 = fast_exp10 + static_cast<std::int64_t>(total - 1 - last);
-    // Otherwise from_chars, which rounds correctly, on "<digits>e<exp10>".
-    std::array<char, kMaxDigits + 24> buf;  // written before it is read
-    for (std::size_t k = 0; k < count; ++k) buf[k] = at(first + k);
-    buf[count] = 'e';
-    const auto [end, to_ec] = std::to_chars(buf.data() + count + 1, buf.data() + buf.size(), exp10);
-    if (to_ec != std::errc{}) return std::nullopt;  // unreachable: exp10 has at most 7 digits
-    double d = 0;
-    const auto [ptr, from_ec] = std::from_chars(buf.data(), end, d);
-    if (from_ec == std::errc::result_out_of_range)
-        return exp10 + static_cast<std::int64_t>(count) > 0 ? HUGE_VAL : 0.0;
-    if (from_ec != std::errc{} || ptr != end) return std::nullopt;  // unreachable
-    return d;
 }
 
 std::string describe_time(std::int64_t ts_s) {
@@ -253,6 +112,13 @@ class Reader {
         return fail(RejectCode::invalid_value, fmt::format("{} appears twice", p.str()));
     }
 
+    // Marks a field as read; false (a reject) when it already was.
+    bool first(bool& seen, const Path& p) {
+        if (seen) return twice(p);
+        seen = true;
+        return true;
+    }
+
     // `v` is not of the `expected` type: a wrong_type reason naming what it is,
     // or malformed when it is not even valid JSON (a broken literal or number).
     [[gnu::cold]] [[gnu::noinline]] bool wrong_type(const Path& p, std::string_view expected,
@@ -269,8 +135,8 @@ class Reader {
             }
             case json_type::number: {
                 const std::string_view text = trim_right(v.raw_json_token());
-                Number n;
-                if (!scan_number(text, n)) return not_a_number(p, text);
+                DecimalNumber n;
+                if (!read_json_number(text, n)) return not_a_number(p, text);
                 what = printable(text);
                 break;
             }
@@ -309,18 +175,18 @@ class Reader {
                     fmt::format("{} must be an integer, not {}", p.str(), printable(text)));
     }
 
-    bool read_number(value v, const Path& p, std::string_view expected, Number& out) {
+    bool read_number(value v, const Path& p, std::string_view expected, DecimalNumber& out) {
         // The token's first byte tells a number ('-' or a digit), as type() would.
         const std::string_view token = v.raw_json_token();
         if (token.empty() || (token.front() != '-' && !is_digit(token.front())))
             return wrong_type(p, expected, v);
         const std::string_view text = trim_right(token);
-        if (!scan_number(text, out)) return not_a_number(p, text);
+        if (!read_json_number(text, out)) return not_a_number(p, text);
         return true;
     }
 
     // An integer: `out` unset when it does not fit in 64 bits.
-    bool read_integer(value v, const Path& p, Number& n, std::optional<std::int64_t>& out) {
+    bool read_integer(value v, const Path& p, DecimalNumber& n, std::optional<std::int64_t>& out) {
         if (!read_number(v, p, "an integer", n)) return false;
         if (!n.is_integer()) return not_an_integer(p, n.text);
         out = to_int64(n);
@@ -354,13 +220,13 @@ class Reader {
             else if (auto e = field.unescaped_key().get(key))
                 return malformed_at(Path{index, {}}, e);
             if (key == kTimestamp) {
-                if (has_ts) return twice(Path{index, kTimestamp});
-                has_ts = true;
-                if (!read_timestamp(field.value(), index, out.ts_s)) return false;
+                if (!first(has_ts, Path{index, kTimestamp}) ||
+                    !read_timestamp(field.value(), index, out.ts_s))
+                    return false;
             } else if (key == kConsumption) {
-                if (has_kwh) return twice(Path{index, kConsumption});
-                has_kwh = true;
-                if (!read_consumption(field.value(), index, out.wh)) return false;
+                if (!first(has_kwh, Path{index, kConsumption}) ||
+                    !read_consumption(field.value(), index, out.wh))
+                    return false;
             } else {
                 return fail(RejectCode::unknown_field,
                             fmt::format("{}[{}].{}", kReadings, index, key_text(key)));
@@ -381,21 +247,14 @@ class Reader {
             if (auto e = field.unescaped_key().get(key)) return not_json(e);
             const Path p{std::nullopt, key};
             if (key == kDeviceId) {
-                if (has_device) return twice(p);
-                has_device = true;
-                if (!read_device(field.value(), m.device)) return false;
+                if (!first(has_device, p) || !read_device(field.value(), m.device)) return false;
             } else if (key == kFrequency) {
-                if (has_frequency) return twice(p);
-                has_frequency = true;
-                if (!read_frequency(field.value(), m.frequency)) return false;
+                if (!first(has_frequency, p) || !read_frequency(field.value(), m.frequency))
+                    return false;
             } else if (key == kDate) {
-                if (has_date) return twice(p);
-                has_date = true;
-                if (!read_date(field.value(), m.day_s)) return false;
+                if (!first(has_date, p) || !read_date(field.value(), m.day_s)) return false;
             } else if (key == kReadings) {
-                if (has_readings) return twice(p);
-                has_readings = true;
-                if (!read_readings(field.value(), m)) return false;
+                if (!first(has_readings, p) || !read_readings(field.value(), m)) return false;
             } else {
                 return fail(RejectCode::unknown_field, key_text(key));
             }
@@ -452,7 +311,7 @@ class Reader {
     }
 
     bool read_frequency(value v, std::int64_t& out) {
-        Number n;
+        DecimalNumber n;
         std::optional<std::int64_t> f;
         if (!read_integer(v, Path{std::nullopt, kFrequency}, n, f)) return false;
         if (!f || (*f != 15 && *f != 30 && *f != 60))
@@ -496,7 +355,7 @@ class Reader {
 
     bool read_timestamp(value v, std::size_t index, std::int64_t& out) {
         const Path p{index, kTimestamp};
-        Number n;
+        DecimalNumber n;
         std::optional<std::int64_t> ts;
         if (!read_integer(v, p, n, ts)) return false;
         if (!ts)
@@ -508,20 +367,20 @@ class Reader {
 
     bool read_consumption(value v, std::size_t index, double& out) {
         const Path p{index, kConsumption};
-        Number n;
+        DecimalNumber n;
         if (!read_number(v, p, "a number", n)) return false;
-        const auto wh = scaled_magnitude(n, 3);
-        if (!wh)
+        if (n.significant > kMaxDigits && significant_digits(n) > kMaxDigits)
             return fail(RejectCode::invalid_value,
                         fmt::format("{} {} has more than {} significant digits", p.str(),
                                     printable(n.text), kMaxDigits));
-        if (n.negative && *wh != 0)
+        const double wh = scaled_magnitude(n, 3);
+        if (n.negative && wh != 0)
             return fail(RejectCode::out_of_range,
                         fmt::format("{} {} is negative", p.str(), printable(n.text)));
-        if (!std::isfinite(*wh))
+        if (!std::isfinite(wh))
             return fail(RejectCode::out_of_range,
                         fmt::format("{} {} is too large", p.str(), printable(n.text)));
-        out = *wh;  // the magnitude: "-0" gives +0
+        out = wh;  // the magnitude: "-0" gives +0
         return true;
     }
 };

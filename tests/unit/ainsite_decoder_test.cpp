@@ -14,6 +14,7 @@
 
 #include "normalize/ainsite/ainsite_decoder.h"
 #include "normalize/ainsite/register_map.h"
+#include "normalize/detail_text.h"
 #include "tests/support/fixture.h"
 
 namespace mb {
@@ -409,7 +410,7 @@ TEST(AinsiteRegisterMap, DecimalScalingRejectsWhatIsNotAJsonNumber) {
         ASSERT_TRUE(n.problem) << bad;
         EXPECT_EQ(n.problem->code, RejectCode::malformed) << bad;
         EXPECT_EQ(n.problem->detail,
-                  fmt::format("payload {} is not a decimal number", ainsite::quoted(bad)));
+                  fmt::format("payload {} is not a decimal number", quoted(bad)));
     }
 }
 
@@ -431,9 +432,9 @@ TEST(AinsiteRegisterMap, DecimalScalingRejectsWhatDoesNotFit) {
 }
 
 TEST(AinsiteRegisterMap, QuotedEscapesAndTruncates) {
-    EXPECT_EQ(ainsite::quoted("abc"), "'abc'");
-    EXPECT_EQ(ainsite::quoted("a'b\\c\n\xff"), "'a\\x27b\\x5cc\\x0a\\xff'");
-    EXPECT_EQ(ainsite::quoted("abcdef", 3), "'abc'… (6 bytes)");
+    EXPECT_EQ(quoted("abc"), "'abc'");
+    EXPECT_EQ(quoted("a'b\\c\n\xff"), "'a\\x27b\\x5cc\\x0a\\xff'");
+    EXPECT_EQ(quoted("abcdef", 3), "'abc'… (6 bytes)");
 }
 
 TEST(AinsiteRegisterMap, BuiltInMappings) {

@@ -6,8 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/display_text.h"
 #include "daemon/logging.h"
+#include "normalize/detail_text.h"
 
 namespace mb {
 namespace {

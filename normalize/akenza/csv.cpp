@@ -1,0 +1,69 @@
+#include "normalize/akenza/csv.h"
+
+#include <fmt/format.h>
+
+#include "normalize/topic.h"
+
+namespace mb::akenza {
+
+std::string parse_csv(std::string_view text, char delim, std::vector<CsvRow>& rows) {
+    rows.clear();
+    std::size_t i = 0, line = 1;
+    const auto is_pad = [&](char c) { return (c == ' ' || c == '\t') && c != delim; };
+    while (i < text.size()) {
+        CsvRow row;
+        row.line = line;
+        bool quoted_any = false;
+        while (true) {  // one cell per iteration
+            while (i < text.size() && is_pad(text[i])) ++i;
+            std::string cell;
+            if (i < text.size() && text[i] == '"') {
+                quoted_any = true;
+                const std::size_t open_line = line;
+                ++i;
+                while (true) {
+                    if (i >= text.size())
+                        return fmt::format("text/csv line {}: unterminated quoted cell", open_line);
+                    const char c = text[i++];
+                    if (c == '"') {
+                        if (i < text.size() && text[i] == '"') {
+                            cell += '"';
+                            ++i;
+                            continue;
+                        }
+                        break;
+                    }
+                    if (c == '\n' || (c == '\r' && (i >= text.size() || text[i] != '\n'))) ++line;
+                    cell += c;
+                }
+                while (i < text.size() && is_pad(text[i])) ++i;
+                if (i < text.size() && text[i] != delim && text[i] != '\r' && text[i] != '\n')
+                    return fmt::format("text/csv line {}: unexpected text after a quoted cell",
+                                       line);
+            } else {
+                const std::size_t start = i;
+                while (i < text.size() && text[i] != delim && text[i] != '\r' && text[i] != '\n')
+                    ++i;
+                const std::string_view raw = text.substr(start, i - start);
+                if (raw.find('"') != raw.npos)
+                    return fmt::format("text/csv line {}: '\"' inside an unquoted cell", line);
+                cell.assign(raw);
+            }
+            row.cells.push_back(std::move(cell));
+            if (i < text.size() && text[i] == delim) {
+                ++i;
+                continue;
+            }
+            break;
+        }
+        if (i < text.size() && text[i] == '\r') ++i;
+        if (i < text.size() && text[i] == '\n') ++i;
+        ++line;
+        const bool blank =
+            !quoted_any && row.cells.size() == 1 && trim_blanks(row.cells[0]).empty();
+        if (!blank) rows.push_back(std::move(row));
+    }
+    return {};
+}
+
+}  // namespace mb::akenza
