@@ -3,7 +3,7 @@
 //                        (normalize/ainsite/ainsite_decoder.h);
 //   "ainsite-gateway"  — the device side: gateways/generic/... bare numbers
 //                        (normalize/ainsite/ainsite_gateway_decoder.h).
-// Each row parses its own keys (README "type = ainsite"): `registers` (both),
+// Each row parses its own keys (docs/vendors/ainsite.md, docs/vendors/ainsite-gateway.md): `registers` (both),
 // `meter_id` (gateway), and checks `topics` against the vendor's topic shape:
 // a consumer filter must name its customer id (meters/outbound/<customer-id>/…),
 // a gateway filter must be able to match a 7-level gateway topic. The gateway

@@ -1,7 +1,7 @@
 // The `akenza` connector type: an MQTT connector running AkenzaDecoder on
 // akenza device uplinks (/up/<secret>/id/<deviceId>[/<sub-topic>...]).
 //
-// Its keys (README "type = akenza"): secret_file, accept_device_credentials,
+// Its keys (docs/vendors/akenza.md): secret_file, accept_device_credentials,
 // csv_header, csv_delimiter and [[connectors.mappings]]. The secret is read
 // from its file only when the decoder is built (make_akenza_decoder), so that
 // the loaded Config never holds it.

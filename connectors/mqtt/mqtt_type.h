@@ -3,7 +3,7 @@
 // broker session, subscriptions, acknowledge-after-commit, back-pressure,
 // reconnects, payload size limit.
 //
-// Who calls: each vendor's register_<vendor>() (connectors/<vendor>_type.cpp),
+// Who calls: each vendor's register_<vendor>() (connectors/<vendor>/<vendor>_type.cpp),
 // from register_builtin_connectors(), once at start-up.
 #pragma once
 

@@ -1,7 +1,7 @@
 // The `tuya` connector type: the platform side of the Tuya IoT Edge Gateway
 // protocol (TuyaPlatform) on an MQTT connector.
 //
-// Its keys (README "type = tuya"): gateways (required; the subscriptions
+// Its keys (docs/vendors/tuya.md): gateways (required; the subscriptions
 // gateway_id/<gw>/{devices/sync, properties/report, devices/status,
 // commands/response} are derived from it, `topics` is refused), volume_scale,
 // time_zone, stale_after, command_timeout, pair_window.
