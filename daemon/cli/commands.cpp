@@ -15,21 +15,18 @@ struct CommandsArgs {
 };
 
 int commands(const std::string& file, const CommandsArgs& a) {
-    auto format = parse_format(a.format);
-    if (!format) return kExitUsage;
-    return with_db(file, [&](sql::Db& db) {
-        TableWriter out(stdout, *format,
-                        {"sent_at", "source", "gateway", "device", "dp", "value", "outcome",
-                         "result_code", "result_msg", "answered_at", "request_id"});
-        for_each_command(db, a.source, a.limit, [&](const CommandRow& c) {
-            out.row({time_cell(c.sent_at), text(c.source), text(c.gateway), text(c.device),
-                     text(c.dp), text(c.value), text(c.outcome),
-                     c.result_code ? num(*c.result_code) : Cell{"", false, true},
-                     opt_text(c.result_msg), time_cell(c.answered_at), text(c.request_id)});
+    return print_rows(
+        file, a.format,
+        {"sent_at", "source", "gateway", "device", "dp", "value", "outcome", "result_code",
+         "result_msg", "answered_at", "request_id"},
+        [&](sql::Db& db, TableWriter& out) {
+            for_each_command(db, a.source, a.limit, [&](const CommandRow& c) {
+                out.row({time_cell(c.sent_at), text(c.source), text(c.gateway), text(c.device),
+                         text(c.dp), text(c.value), text(c.outcome),
+                         c.result_code ? num(*c.result_code) : Cell{"", false, true},
+                         opt_text(c.result_msg), time_cell(c.answered_at), text(c.request_id)});
+            });
         });
-        out.finish();
-        return kExitOk;
-    });
 }
 
 }  // namespace

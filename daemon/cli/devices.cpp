@@ -15,26 +15,23 @@ struct DevicesArgs {
 };
 
 int devices(const std::string& file, const DevicesArgs& a) {
-    auto format = parse_format(a.format);
-    if (!format) return kExitUsage;
-    return with_db(file, [&](sql::Db& db) {
-        TableWriter out(stdout, *format,
-                        {"source", "gateway", "device", "product_id", "online", "last_seen",
-                         "stale", "synced", "name", "ip", "mac", "location"});
-        const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-        for (const DeviceRow& d : load_devices(db, a.source)) {
-            const Cell online =
-                d.online ? text(*d.online ? "true" : "false") : Cell{"", false, true};
-            out.row({text(d.source), text(d.gateway), text(d.device), opt_text(d.product_id),
-                     online, time_cell(d.last_seen), text(d.stale_at(now) ? "true" : "false"),
-                     text(d.synced_at ? "true" : "false"), opt_text(d.name), opt_text(d.ip),
-                     opt_text(d.mac), opt_text(d.location)});
-        }
-        out.finish();
-        return kExitOk;
-    });
+    return print_rows(
+        file, a.format,
+        {"source", "gateway", "device", "product_id", "online", "last_seen", "stale", "synced",
+         "name", "ip", "mac", "location"},
+        [&](sql::Db& db, TableWriter& out) {
+            const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+            for (const DeviceRow& d : load_devices(db, a.source)) {
+                const Cell online =
+                    d.online ? text(*d.online ? "true" : "false") : Cell{"", false, true};
+                out.row({text(d.source), text(d.gateway), text(d.device), opt_text(d.product_id),
+                         online, time_cell(d.last_seen), text(d.stale_at(now) ? "true" : "false"),
+                         text(d.synced_at ? "true" : "false"), opt_text(d.name), opt_text(d.ip),
+                         opt_text(d.mac), opt_text(d.location)});
+            }
+        });
 }
 
 }  // namespace

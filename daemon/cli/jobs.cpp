@@ -39,23 +39,20 @@ int run_now(const std::string& file, const std::string& job) {
 }
 
 int jobs(const std::string& file, const JobsArgs& a) {
-    auto format = parse_format(a.format);
-    if (!format) return kExitUsage;
+    if (!parse_format(a.format)) return kExitUsage;
     if (a.run) return run_now(file, *a.run);
-    return with_db(file, [&](sql::Db& db) {
-        TableWriter out(
-            stdout, *format,
-            {"started_at", "job", "command", "usage_point", "direction", "window_start",
-             "window_end", "outcome", "records", "error", "upstream_code", "finished_at"});
-        for_each_job_run(db, a.job, a.limit, [&](const JobRunRow& r) {
-            out.row({time_cell(r.started_at), text(r.job), text(r.command), text(r.usage_point),
-                     text(r.direction), text(r.window_start), text(r.window_end), text(r.outcome),
-                     num(r.records), text(r.error), text(r.upstream_code),
-                     time_cell(r.finished_at)});
+    return print_rows(
+        file, a.format,
+        {"started_at", "job", "command", "usage_point", "direction", "window_start", "window_end",
+         "outcome", "records", "error", "upstream_code", "finished_at"},
+        [&](sql::Db& db, TableWriter& out) {
+            for_each_job_run(db, a.job, a.limit, [&](const JobRunRow& r) {
+                out.row({time_cell(r.started_at), text(r.job), text(r.command), text(r.usage_point),
+                         text(r.direction), text(r.window_start), text(r.window_end),
+                         text(r.outcome), num(r.records), text(r.error), text(r.upstream_code),
+                         time_cell(r.finished_at)});
+            });
         });
-        out.finish();
-        return kExitOk;
-    });
 }
 
 }  // namespace

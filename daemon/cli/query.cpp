@@ -27,8 +27,6 @@ std::optional<TimeMs> parse_time_arg(const std::string& name, const std::string&
 }
 
 int query(const std::string& file, const QueryArgs& a) {
-    auto format = parse_format(a.format);
-    if (!format) return kExitUsage;
     ReadingFilter f;
     f.source = a.source;
     f.meter = a.meter;
@@ -36,18 +34,17 @@ int query(const std::string& file, const QueryArgs& a) {
     f.limit = a.limit;
     if (a.from && !(f.from = parse_time_arg("--from", *a.from))) return kExitDataErr;
     if (a.to && !(f.to = parse_time_arg("--to", *a.to))) return kExitDataErr;
-    return with_db(file, [&](sql::Db& db) {
-        TableWriter out(stdout, *format,
-                        {"source", "meter", "quantity", "unit", "kind", "ts_start", "ts_end",
-                         "value", "received_at"});
-        for_each_reading(db, f, [&](const ReadingRow& r) {
-            out.row({text(r.source), text(r.meter), text(r.quantity), text(r.unit), text(r.kind),
-                     text(format_iso_ms(r.ts_start)), text(format_iso_ms(r.ts_end)), num(r.value),
-                     text(format_iso_ms(r.received_at))});
-        });
-        out.finish();
-        return kExitOk;
-    });
+    return print_rows(file, a.format,
+                      {"source", "meter", "quantity", "unit", "kind", "ts_start", "ts_end", "value",
+                       "received_at"},
+                      [&](sql::Db& db, TableWriter& out) {
+                          for_each_reading(db, f, [&](const ReadingRow& r) {
+                              out.row({text(r.source), text(r.meter), text(r.quantity),
+                                       text(r.unit), text(r.kind), text(format_iso_ms(r.ts_start)),
+                                       text(format_iso_ms(r.ts_end)), num(r.value),
+                                       text(format_iso_ms(r.received_at))});
+                          });
+                      });
 }
 
 }  // namespace

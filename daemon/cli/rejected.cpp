@@ -15,23 +15,21 @@ struct RejectedArgs {
 };
 
 int rejected(const std::string& file, const RejectedArgs& a) {
-    auto format = parse_format(a.format);
-    if (!format) return kExitUsage;
-    return with_db(file, [&](sql::Db& db) {
-        TableWriter out(stdout, *format, {"received_at", "source", "topic", "reason", "payload"});
-        for_each_rejected(db, a.source, a.limit, [&](const RejectedRow& r) {
-            std::string payload = r.payload;
-            if (*format == OutputFormat::table) {
-                for (auto& c : payload)
-                    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-                if (payload.size() > 120) payload = payload.substr(0, 117) + "...";
-            }
-            out.row({time_cell(r.received_at), text(r.source), text(r.topic), text(r.reason),
-                     text(payload)});
-        });
-        out.finish();
-        return kExitOk;
-    });
+    const bool table = a.format == "table";
+    return print_rows(file, a.format, {"received_at", "source", "topic", "reason", "payload"},
+                      [&](sql::Db& db, TableWriter& out) {
+                          for_each_rejected(db, a.source, a.limit, [&](const RejectedRow& r) {
+                              std::string payload = r.payload;
+                              if (table) {
+                                  for (auto& c : payload)
+                                      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+                                  if (payload.size() > 120)
+                                      payload = payload.substr(0, 117) + "...";
+                              }
+                              out.row({time_cell(r.received_at), text(r.source), text(r.topic),
+                                       text(r.reason), text(payload)});
+                          });
+                      });
 }
 
 }  // namespace

@@ -9,36 +9,33 @@ namespace mb {
 namespace {
 
 int stats(const std::string& file, const std::string& format_name) {
-    auto format = parse_format(format_name);
-    if (!format) return kExitUsage;
-    return with_db(file, [&](sql::Db& db) {
-        TableWriter out(stdout, *format,
-                        {"source", "messages", "readings", "duplicates", "revisions", "rejected",
-                         "states", "last_received_at"});
-        SourceStatsRow total;
-        total.source = "TOTAL";
-        const auto rows = source_stats(db);
-        for (const auto& r : rows) {
-            out.row({text(r.source), num(r.messages), num(r.readings), num(r.duplicates),
-                     num(r.revisions), num(r.rejected), num(r.states),
-                     time_cell(r.last_received_at)});
-            total.messages += r.messages;
-            total.readings += r.readings;
-            total.duplicates += r.duplicates;
-            total.revisions += r.revisions;
-            total.rejected += r.rejected;
-            total.states += r.states;
-            if (r.last_received_at &&
-                (!total.last_received_at || *r.last_received_at > *total.last_received_at))
-                total.last_received_at = r.last_received_at;
-        }
-        if (*format == OutputFormat::table && rows.size() != 1)
-            out.row({text(total.source), num(total.messages), num(total.readings),
-                     num(total.duplicates), num(total.revisions), num(total.rejected),
-                     num(total.states), time_cell(total.last_received_at)});
-        out.finish();
-        return kExitOk;
-    });
+    return print_rows(
+        file, format_name,
+        {"source", "messages", "readings", "duplicates", "revisions", "rejected", "states",
+         "last_received_at"},
+        [&](sql::Db& db, TableWriter& out) {
+            SourceStatsRow total;
+            total.source = "TOTAL";
+            const auto rows = source_stats(db);
+            for (const auto& r : rows) {
+                out.row({text(r.source), num(r.messages), num(r.readings), num(r.duplicates),
+                         num(r.revisions), num(r.rejected), num(r.states),
+                         time_cell(r.last_received_at)});
+                total.messages += r.messages;
+                total.readings += r.readings;
+                total.duplicates += r.duplicates;
+                total.revisions += r.revisions;
+                total.rejected += r.rejected;
+                total.states += r.states;
+                if (r.last_received_at &&
+                    (!total.last_received_at || *r.last_received_at > *total.last_received_at))
+                    total.last_received_at = r.last_received_at;
+            }
+            if (format_name == "table" && rows.size() != 1)
+                out.row({text(total.source), num(total.messages), num(total.readings),
+                         num(total.duplicates), num(total.revisions), num(total.rejected),
+                         num(total.states), time_cell(total.last_received_at)});
+        });
 }
 
 }  // namespace

@@ -51,6 +51,19 @@ int with_db(const std::string& file, const std::function<int(sql::Db&)>& fn) {
     }
 }
 
+int print_rows(const std::string& file, const std::string& format_name,
+               std::vector<std::string> columns,
+               const std::function<void(sql::Db&, TableWriter&)>& fill) {
+    auto format = parse_format(format_name);
+    if (!format) return kExitUsage;
+    return with_db(file, [&](sql::Db& db) {
+        TableWriter out(stdout, *format, std::move(columns));
+        fill(db, out);
+        out.finish();
+        return kExitOk;
+    });
+}
+
 void keep_secrets_out_of_dumps() {
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         fmt::print(stderr, "warning: prctl(PR_SET_DUMPABLE, 0): {}\n", std::strerror(errno));

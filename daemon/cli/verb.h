@@ -69,6 +69,12 @@ std::optional<OutputFormat> parse_format(const std::string& f);
 // Loads the configuration and opens its database read-only for `fn`:
 // 78 on a bad configuration, 73 when the database cannot be opened.
 int with_db(const std::string& file, const std::function<int(sql::Db&)>& fn);
+// The listing verbs: prints the rows `fill` writes from that database as a
+// table of `columns` in `format_name` (table, csv or json); exit as with_db,
+// 64 for an unknown format.
+int print_rows(const std::string& file, const std::string& format_name,
+               std::vector<std::string> columns,
+               const std::function<void(sql::Db&, TableWriter&)>& fill);
 
 // Broker, XMPP and akenza secrets live in this process's memory: no core dump
 // may put them on disk, and no other process of the same user may read its
