@@ -4,8 +4,66 @@
 #include <stdexcept>
 #include <utility>
 
-
 namespace mb {
+
+namespace {
+
+constexpr KeySpec kConnectorKeys[] = {
+    {.name = "name",
+     .required = true,
+     .range = "[A-Za-z0-9_.-]+, unique",
+     .description = "the connector's name; becomes `source` in readings"},
+    {.name = "type", .required = true, .description = "the connector type (`meterbridge types`)"},
+    {.name = "max_payload",
+     .type = KeyType::size,
+     .default_value = "256KiB",
+     .min = 1,
+     .max = 16 * 1024 * 1024,
+     .description = "largest accepted payload"},
+};
+
+constexpr KeySpec kJobKeys[] = {
+    {.name = "name",
+     .required = true,
+     .range = "[A-Za-z0-9_.-]+, unique",
+     .description = "the job's name"},
+    {.name = "connector",
+     .required = true,
+     .description = "the [[connectors]] name the job runs on"},
+    {.name = "command", .required = true, .description = "what the job asks for"},
+};
+
+}  // namespace
+
+std::span<const KeySpec> connector_keys() {
+    return kConnectorKeys;
+}
+
+std::span<const KeySpec> job_keys() {
+    return kJobKeys;
+}
+
+bool is_valid_name(std::string_view name) {
+    if (name.empty()) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::string_view to_string(Transport t) {
+    switch (t) {
+        case Transport::mqtt:
+            return "mqtt";
+        case Transport::xmpp:
+            return "xmpp";
+        case Transport::local:
+            return "local";
+    }
+    return "unknown";
+}
 
 std::string_view to_string(ConnectorState s) {
     switch (s) {

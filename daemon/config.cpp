@@ -1,12 +1,6 @@
 #include "daemon/config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -17,13 +11,14 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "connectors/mqtt/mqtt_config.h"
 #include "connectors/registry.h"
 #include "normalize/config/table_reader.h"
 
 namespace mb {
-
 
 namespace {
 
@@ -32,59 +27,20 @@ using namespace std::chrono_literals;
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-// Names end up in the database (`source`), in client ids and on command lines.
-bool is_valid_name(std::string_view name) {
-    if (name.empty()) return false;
-    for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
-}
-
-std::string_view transport_name(Transport t) {
-    switch (t) {
-        case Transport::mqtt:
-            return "mqtt";
-        case Transport::xmpp:
-            return "xmpp";
-        case Transport::local:
-            return "local";
-    }
-    return "unknown";
-}
-
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) {
-        if (!out.empty()) out += ", ";
-        out += s;
-    }
-    return out;
-}
-
 std::string describe(std::chrono::milliseconds d) {
     if (d.count() % 1000 == 0) return fmt::format("{}s", d.count() / 1000);
     return fmt::format("{}ms", d.count());
 }
 
-// Why `p` cannot be used as a file (or directory) to read, or "" when it can.
-// Checked at load time so that a typo fails `check-config`, not a reconnect at 3 am.
-std::string path_problem(const fs::path& p, bool want_directory) {
-    std::error_code ec;
-    const fs::file_status st = fs::status(p, ec);
-    if (st.type() == fs::file_type::not_found)
-        return fmt::format("'{}' does not exist", p.string());
-    if (ec) return fmt::format("cannot access '{}': {}", p.string(), ec.message());
-    if (want_directory && !fs::is_directory(st))
-        return fmt::format("'{}' is not a directory", p.string());
-    if (!want_directory && fs::is_directory(st))
-        return fmt::format("'{}' is a directory, expected a file", p.string());
-    const int mode = want_directory ? (R_OK | X_OK) : R_OK;
-    if (::access(p.c_str(), mode) != 0)
-        return fmt::format("'{}' is not readable: {}", p.string(), std::strerror(errno));
-    return {};
+// A connector's or job's name: its characters, and unique among its kind
+// (`first_line`: where the name was first defined, if it was).
+void check_name(TableReader& r, std::string_view name, std::string_view what,
+                std::optional<std::uint32_t> first_line) {
+    if (!is_valid_name(name))
+        r.error("name", "may only contain letters, digits, '_', '.' and '-'");
+    else if (first_line)
+        r.error("name", fmt::format("duplicate {} name '{}' (first defined at line {})", what,
+                                    name, *first_line));
 }
 
 std::string render(const toml::table& t) {
@@ -114,7 +70,6 @@ class Loader {
     void load_storage(TableReader& r);
     void load_log(TableReader& r);
     void load_control(TableReader& r);
-    void load_broker(TableReader& r, const std::string& name, const toml::table& t);
     void load_connector(TableReader& r, const toml::table& t);
     void load_job(TableReader& r, const toml::table& t);
     fs::path resolve(const std::string& p) const;
@@ -125,9 +80,7 @@ class Loader {
     std::map<std::string, const toml::table*, std::less<>> broker_tables_;
     std::map<std::string, KnownConnector, std::less<>> connectors_;
     std::map<std::string, std::uint32_t, std::less<>> jobs_;
-    // (broker, client id) → connector: two clients with one id on one broker
-    // would take turns kicking each other off.
-    std::map<std::pair<std::string, std::string>, std::string> client_ids_;
+    MqttConnectorRules mqtt_{config.brokers};
 };
 
 fs::path Loader::resolve(const std::string& p) const {
@@ -164,7 +117,10 @@ void Loader::load(const toml::table& root) {
             const std::string name(key.str());
             if (const toml::table* t = br.table(name)) {
                 TableReader one = br.child(*t, br.key_path(name));
-                load_broker(one, name, *t);
+                // Registered even when invalid, so that connectors naming it do
+                // not also report a dangling reference.
+                config.brokers[name] = read_broker(one, name, base_dir_);
+                broker_tables_[name] = t;
             }
         }
         br.finish();
@@ -253,131 +209,25 @@ void Loader::load_control(TableReader& r) {
     r.finish();
 }
 
-void Loader::load_broker(TableReader& r, const std::string& name, const toml::table& t) {
-    BrokerConfig b;
-    b.name = name;
-    if (!is_valid_name(name))
-        r.error("", "a broker name may only contain letters, digits, '_', '.' and '-'");
-
-    if (auto host = r.string("host")) {
-        if (host->empty())
-            r.error("host", "must not be empty");
-        else
-            b.host = *host;
-    }
-    const auto port = r.integer("port", 1, 65535);
-    const auto tls = r.boolean("tls");
-    const bool loopback = is_loopback_host(b.host);
-    // Off the machine, encryption is the default; plaintext must be asked for.
-    const bool tls_on = tls.value_or(!loopback);
-    b.tls = tls_on;
-    b.port = static_cast<std::uint16_t>(port.value_or(tls_on ? 8883 : 1883));
-    if (!tls && !loopback && port && *port == 1883) {
-        r.error("port",
-                fmt::format("'{}' is not a loopback host, so TLS is on by default, but 1883 "
-                            "is MQTT's plaintext port: write tls = false to connect in "
-                            "plaintext, or use the broker's TLS port (usually 8883)",
-                            b.host));
-    } else if (tls && !*tls && !loopback) {
-        r.warning("tls",
-                  fmt::format("plaintext MQTT to '{}', which is not a loopback host: readings "
-                              "and credentials cross the network unencrypted",
-                              b.host));
-    }
-
-    if (auto insecure = r.boolean("tls_insecure")) {
-        b.tls_insecure = *insecure;
-        if (*insecure && !tls_on)
-            r.error("tls_insecure", "requires TLS (tls = true)");
-        else if (*insecure)
-            r.warning("tls_insecure",
-                      "tls_insecure = true: the broker's certificate and host name are not "
-                      "verified, so anyone on the network path can impersonate the broker");
-    }
-
-    struct TlsPath {
-        std::string_view key;
-        std::string* target;
-        bool directory;
-    };
-    const std::array<TlsPath, 4> tls_paths{{{"ca_file", &b.ca_file, false},
-                                            {"ca_path", &b.ca_path, true},
-                                            {"cert_file", &b.cert_file, false},
-                                            {"key_file", &b.key_file, false}}};
-    for (const TlsPath& tp : tls_paths) {
-        auto v = r.string(tp.key);
-        if (!v) continue;
-        if (v->empty()) {
-            r.error(tp.key, "must not be empty");
-            continue;
-        }
-        const fs::path p = resolve(*v);
-        *tp.target = p.string();
-        if (!tls_on) {
-            r.error(tp.key, fmt::format("is only used with TLS, which is off for this broker{}",
-                                        tls ? "" : " (loopback host); write tls = true"));
-            continue;
-        }
-        if (std::string problem = path_problem(p, tp.directory); !problem.empty())
-            r.error(tp.key, std::move(problem));
-    }
-    if (!b.cert_file.empty() && b.key_file.empty() && !r.has("key_file"))
-        r.error("cert_file", "requires key_file (a client certificate needs its private key)");
-    if (!b.key_file.empty() && b.cert_file.empty() && !r.has("cert_file"))
-        r.error("key_file", "requires cert_file (a private key needs its client certificate)");
-
-    if (auto user = r.string("username")) {
-        if (user->empty())
-            r.error("username", "must not be empty");
-        else
-            b.username = *user;
-    }
-    if (auto pf = r.secret_file("password_file", false); pf && !pf->empty()) {
-        b.password_file = *pf;
-        if (!r.has("username"))
-            r.error("password_file",
-                    "requires username (MQTT sends a password only with a user name)");
-    }
-
-    if (auto d = r.duration("keepalive")) {
-        if (*d < 5s || *d > 65535s)
-            r.error("keepalive",
-                    fmt::format("must be between 5s and 65535s (got {})", describe(*d)));
-        else if (*d % 1s != 0ms)
-            r.error("keepalive", fmt::format("must be whole seconds (got {})", describe(*d)));
-        else
-            b.keepalive = std::chrono::duration_cast<std::chrono::seconds>(*d);
-    }
-    if (auto proto = r.one_of("protocol", {"3.1.1", "5"})) b.protocol = *proto == "5" ? 5 : 4;
-
-    r.finish();
-    // Registered even when invalid, so that connectors naming it do not also
-    // report a dangling reference.
-    broker_tables_[name] = &t;
-    config.brokers[name] = std::move(b);
-}
-
 void Loader::load_connector(TableReader& r, const toml::table& t) {
     ConnectorConfig c;
     c.line = r.line();
+    r.declare(connector_keys());
 
-    if (auto name = r.required_string("name")) {
+    if (auto name = r.text("name")) {
         c.name = *name;
-        if (!is_valid_name(*name)) {
-            r.error("name", "may only contain letters, digits, '_', '.' and '-'");
-        } else if (auto it = connectors_.find(*name); it != connectors_.end()) {
-            r.error("name", fmt::format("duplicate connector name '{}' (first defined at line {})",
-                                        *name, it->second.line));
-        }
+        const auto first = connectors_.find(*name);
+        check_name(r, *name, "connector",
+                   first == connectors_.end() ? std::nullopt : std::optional(first->second.line));
     }
     const ConnectorType* row = nullptr;
-    if (auto type = r.required_string("type")) {
+    if (auto type = r.text("type")) {
         c.type = *type;
         row = registry_.find(*type);
         if (row == nullptr) {
             const auto known = registry_.type_names();
             r.error("type", fmt::format("unknown connector type '{}' (known types: {})", *type,
-                                        known.empty() ? "none" : join(known)));
+                                        known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
         }
     }
     if (is_valid_name(c.name) && !connectors_.contains(c.name))
@@ -389,59 +239,17 @@ void Loader::load_connector(TableReader& r, const toml::table& t) {
     }
 
     const bool mqtt = row->transport == Transport::mqtt;
-    bool topics_invalid = false;
-    if (mqtt) {
-        if (auto broker = r.required_string("broker")) {
-            c.broker = *broker;
-            if (!config.brokers.contains(*broker)) {
-                std::vector<std::string> names;
-                for (const auto& [n, b] : config.brokers) names.push_back(n);
-                r.error("broker",
-                        fmt::format("broker '{}' is not defined ({})", *broker,
-                                    names.empty() ? std::string("there is no [brokers.NAME] table")
-                                                  : "defined brokers: " + join(names)));
-            }
-        }
-        if (auto topics = r.string_list("topics", mqtt_filter_problem))
-            c.topics = std::move(*topics);
-        else
-            topics_invalid = r.has("topics");
-        if (auto qos = r.integer("qos", 0, 2)) {
-            c.qos = static_cast<int>(*qos);
-            if (c.qos == 2)
-                r.warning(
-                    "qos",
-                    "qos = 2: libmosquitto acknowledges a QoS 2 message before the daemon can "
-                    "commit it, so a crash can lose it; qos = 1 is recommended, also for QoS 2 "
-                    "publishers (the broker delivers at QoS 1 and deduplication absorbs "
-                    "redeliveries)");
-        }
-        if (auto clean = r.boolean("clean_session")) {
-            c.clean_session = *clean;
-            if (*clean)
-                r.warning(
-                    "clean_session",
-                    "clean_session = true: the broker forgets the subscription when the daemon "
-                    "disconnects, so messages published while the daemon is down are lost");
-        }
-        if (auto id = r.string("client_id")) {
-            if (id->empty())
-                r.error("client_id", "must not be empty");
-            else
-                c.client_id = *id;
-        }
-        if (c.client_id.empty()) c.client_id = "meterbridge-" + c.name;
-    } else {
-        for (std::string_view key : {"broker", "topics", "qos", "clean_session", "client_id"}) {
-            if (!r.has(key)) continue;
-            r.accept(key);
-            r.error(key, fmt::format("only MQTT connector types use {}; type '{}' uses {}", key,
-                                     c.type, transport_name(row->transport)));
-        }
-    }
-    if (auto max = r.bytes("max_payload", 1, 16 * kMiB))
-        c.max_payload = static_cast<std::size_t>(*max);
+    bool topics_valid = true;
+    if (mqtt)
+        topics_valid = mqtt_.read(r, c);
+    else
+        refuse_mqtt_keys(r, c, row->transport);
+    if (auto max = r.bytes("max_payload")) c.max_payload = static_cast<std::size_t>(*max);
 
+    r.declare(row->keys);
+    // A row that parses keys lists them all in its table (tests' stand-in
+    // rows without a table read as they like).
+    if (!row->parse_options || !row->keys.empty()) r.refuse_undeclared();
     if (row->parse_options) {
         try {
             c.options = row->parse_options(r, c);
@@ -449,21 +257,7 @@ void Loader::load_connector(TableReader& r, const toml::table& t) {
             r.error("", fmt::format("type '{}' could not read its options: {}", c.type, e.what()));
         }
     }
-    if (mqtt && c.topics.empty() && !topics_invalid) {
-        if (r.has("topics"))
-            r.error("topics", "must not be empty: an MQTT connector needs a subscription filter");
-        else
-            r.error("topics", "missing required key");
-    }
-
-    if (mqtt && !c.broker.empty() && is_valid_name(c.name)) {
-        auto [it, inserted] = client_ids_.try_emplace({c.broker, c.client_id}, c.name);
-        if (!inserted && it->second != c.name)
-            r.error(r.has("client_id") ? "client_id" : "name",
-                    fmt::format("client id '{}' is already used by connector '{}' on broker '{}'; "
-                                "the broker would disconnect one whenever the other connects",
-                                c.client_id, it->second, c.broker));
-    }
+    if (mqtt) mqtt_.check(r, c, topics_valid);
 
     r.finish();
 
@@ -479,16 +273,16 @@ void Loader::load_job(TableReader& r, const toml::table& t) {
     JobConfig j;
     j.line = r.line();
 
-    if (auto name = r.required_string("name")) {
+    r.declare(job_keys());
+
+    if (auto name = r.text("name")) {
         j.name = *name;
-        if (!is_valid_name(*name)) {
-            r.error("name", "may only contain letters, digits, '_', '.' and '-'");
-        } else if (auto [it, inserted] = jobs_.try_emplace(*name, j.line); !inserted) {
-            r.error("name", fmt::format("duplicate job name '{}' (first defined at line {})", *name,
-                                        it->second));
-        }
+        const auto [it, inserted] = is_valid_name(*name)
+                                        ? jobs_.try_emplace(*name, j.line)
+                                        : std::pair(jobs_.end(), true);
+        check_name(r, *name, "job", inserted ? std::nullopt : std::optional(it->second));
     }
-    if (auto command = r.required_string("command")) {
+    if (auto command = r.text("command")) {
         if (command->empty())
             r.error("command", "must not be empty");
         else
@@ -498,7 +292,7 @@ void Loader::load_job(TableReader& r, const toml::table& t) {
     // The keys beyond name/connector/command belong to the connector's type;
     // without a usable type they cannot be judged, so they are left alone.
     bool judged = false;
-    if (auto connector = r.required_string("connector")) {
+    if (auto connector = r.text("connector")) {
         j.connector = *connector;
         auto it = connectors_.find(*connector);
         if (it == connectors_.end()) {
@@ -511,6 +305,7 @@ void Loader::load_job(TableReader& r, const toml::table& t) {
                                              it->second.type));
         } else {
             judged = true;
+            if (!it->second.row->jobs.empty()) r.refuse_undeclared();
             try {
                 j.options = it->second.row->parse_job(r, j);
             } catch (const std::exception& e) {

@@ -22,6 +22,55 @@ namespace {
 using ainsite::RegisterMap;
 using ainsite::RegisterMapping;
 
+constexpr std::string_view kGatewayKinds[] = {"instant", "cumulative"};
+constexpr std::string_view kMeterIds[] = {"external", "gateway"};
+
+constexpr KeySpec kConsumerRegisterKeys[] = {
+    {.name = "quantity",
+     .default_value = "register.<id>",
+     .description = "a canonical quantity of the register's kind, or register.<name>"},
+    {.name = "unit",
+     .description = "register.<name> only (at most 32 bytes); canonical quantities have theirs"},
+    {.name = "scale",
+     .type = KeyType::number,
+     .default_value = "1",
+     .range = "finite, not 0",
+     .description = "the value is multiplied by it (1000: kWh → Wh)"},
+};
+
+constexpr KeySpec kGatewayRegisterKeys[] = {
+    kConsumerRegisterKeys[0],
+    kConsumerRegisterKeys[1],
+    kConsumerRegisterKeys[2],
+    {.name = "kind",
+     .type = KeyType::choice,
+     .choices = kGatewayKinds,
+     .description = "register.<name> only; canonical quantities have theirs (default: none)"},
+};
+
+constexpr KeySpec kConsumerKeys[] = {
+    {.name = "registers",
+     .type = KeyType::table,
+     .keys = kConsumerRegisterKeys,
+     .description = "[connectors.registers.<id>]: a register id to its quantity (default: "
+                    "register 2 is the energy index, others register.<id>); the kind comes "
+                    "from the payload"},
+};
+
+constexpr KeySpec kGatewayKeys[] = {
+    {.name = "meter_id",
+     .type = KeyType::choice,
+     .default_value = "external",
+     .choices = kMeterIds,
+     .description = "the meter: meter_external_id, or "
+                    "<service_account_id>/<parser_id>/<meter_external_id>"},
+    {.name = "registers",
+     .type = KeyType::table,
+     .keys = kGatewayRegisterKeys,
+     .description = "[connectors.registers.<id>]: a register type id to its quantity (default: "
+                    "register.<id>)"},
+};
+
 bool is_wildcard(std::string_view level) {
     return level == "+" || level == "#";
 }
@@ -62,7 +111,7 @@ enum class Side { consumer, gateway };
 std::optional<RegisterMapping> parse_register(TableReader& one, std::uint32_t id, Side side) {
     RegisterMapping m;
     bool ok = true;
-    const auto q = one.string("quantity");
+    const auto q = one.text("quantity");
     m.quantity = q.value_or(fmt::format("{}{}", quantity::register_prefix, id));
     if (q && !quantity::is_valid_name(*q)) {
         one.error("quantity",
@@ -71,7 +120,7 @@ std::optional<RegisterMapping> parse_register(TableReader& one, std::uint32_t id
                               *q));
         ok = false;
     }
-    const auto unit = one.string("unit");
+    const auto unit = one.text("unit");
     if (auto s = one.number("scale")) {
         if (!std::isfinite(*s) || *s == 0) {
             one.error("scale", fmt::format("must be a finite number other than 0 (got {})", *s));
@@ -82,7 +131,7 @@ std::optional<RegisterMapping> parse_register(TableReader& one, std::uint32_t id
     }
     std::optional<Kind> kind;
     if (side == Side::gateway) {
-        if (auto k = one.one_of("kind", {"instant", "cumulative"}))
+        if (auto k = one.text("kind"))
             kind = parse_kind(*k);
         else if (one.has("kind"))
             ok = false;
@@ -166,6 +215,8 @@ RegisterMap parse_registers(TableReader& r, Side side) {
         const toml::table* sub = rr.table(k);
         if (sub == nullptr) continue;
         TableReader one = rr.child(*sub, rr.key_path(k));
+        one.declare(r.spec("registers").keys);
+        one.refuse_undeclared();
         auto m = parse_register(one, *id, side);
         if (!m) continue;
 
@@ -205,6 +256,7 @@ void warn_qos0(TableReader& r, const ConnectorConfig& c) {
 }
 
 std::shared_ptr<const ConnectorOptions> parse_consumer(TableReader& r, ConnectorConfig& c) {
+    r.declare(kConsumerKeys);
     check_topics(r, c, ainsite_filter_problem);
     warn_qos0(r, c);
     auto o = std::make_shared<AinsiteOptions>();
@@ -213,13 +265,14 @@ std::shared_ptr<const ConnectorOptions> parse_consumer(TableReader& r, Connector
 }
 
 std::shared_ptr<const ConnectorOptions> parse_gateway(TableReader& r, ConnectorConfig& c) {
+    r.declare(kGatewayKeys);
     if (!r.has("topics"))
         c.topics = {std::string(kGatewayDefaultFilter)};
     else
         check_topics(r, c, ainsite_gateway_filter_problem);
     warn_qos0(r, c);
     auto o = std::make_shared<AinsiteGatewayOptions>();
-    if (auto v = r.one_of("meter_id", {"external", "gateway"}))
+    if (auto v = r.text("meter_id"))
         o->settings.meter_id = *v == "gateway" ? GatewayMeterId::gateway : GatewayMeterId::external;
     o->settings.registers = parse_registers(r, Side::gateway);
     return o;
@@ -293,12 +346,16 @@ void register_ainsite(ConnectorRegistry& registry) {
         parse_consumer,
         make_ainsite_decoder,
         {},
+        kConsumerKeys,
+        {},
     }));
     registry.add(make_mqtt_type(MqttTypeSpec{
         "ainsite-gateway",
         "Å Insite standard gateway format (gateways/generic/…, bare numbers)",
         parse_gateway,
         make_ainsite_gateway_decoder,
+        {},
+        kGatewayKeys,
         {},
     }));
 }

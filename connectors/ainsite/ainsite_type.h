@@ -3,13 +3,14 @@
 //                        (normalize/ainsite/ainsite_decoder.h);
 //   "ainsite-gateway"  — the device side: gateways/generic/... bare numbers
 //                        (normalize/ainsite/ainsite_gateway_decoder.h).
-// Each row parses its own keys (docs/vendors/ainsite.md, docs/vendors/ainsite-gateway.md): `registers` (both),
+// Each row parses its own keys (the tables in ainsite_type.cpp, `meterbridge
+// types ainsite`): `registers` (both),
 // `meter_id` (gateway), and checks `topics` against the vendor's topic shape:
 // a consumer filter must name its customer id (meters/outbound/<customer-id>/…),
 // a gateway filter must be able to match a 7-level gateway topic. The gateway
 // type subscribes to kGatewayDefaultFilter when `topics` is absent.
 //
-// Who calls: register_ainsite() from register_builtin_connectors(), once.
+// Who calls: register_ainsite() from builtin_registry() (connectors/builtin.h), once.
 // Parsing runs on the main thread while a config is loaded.
 #pragma once
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <string_view>
@@ -22,6 +23,95 @@ namespace {
 
 constexpr std::int64_t kMinIntervalMs = 1000;
 constexpr std::int64_t kMaxIntervalMs = 366LL * 24 * 3600 * 1000;
+
+constexpr std::string_view kDelimiters[] = {",", ";", "\t", "|"};
+constexpr std::string_view kTimeFormats[] = {"iso8601", "unix_s", "unix_ms"};
+constexpr std::string_view kKinds[] = {"instant", "cumulative", "interval"};
+constexpr std::string_view kMarks[] = {"start", "end"};
+
+constexpr KeySpec kMappingKeys[] = {
+    {.name = "data_topic",
+     .default_value = "default",
+     .description = "the uplink's sub-topic, levels joined with '_'"},
+    {.name = "pointer",
+     .required = true,
+     .description = "RFC 6901 JSON pointer to the field (\"\" = the whole payload)"},
+    {.name = "quantity",
+     .description = "a canonical quantity or register.<id> (a reading; or state_key)"},
+    {.name = "state_key", .description = "a state event's key (instead of quantity)"},
+    {.name = "unit",
+     .description = "register.<id> only; canonical quantities have their unit"},
+    {.name = "kind",
+     .type = KeyType::choice,
+     .default_value = "instant",
+     .choices = kKinds,
+     .description = "register.<id> only; canonical quantities have their kind"},
+    {.name = "scale",
+     .type = KeyType::number,
+     .default_value = "1",
+     .range = "finite, not 0",
+     .description = "the value is multiplied by it (1000: kWh → Wh)"},
+    {.name = "duration",
+     .type = KeyType::duration,
+     .range = "1s..366d",
+     .description = "interval readings (required): the length of the interval"},
+    {.name = "timestamp_marks",
+     .type = KeyType::choice,
+     .choices = kMarks,
+     .description = "interval readings (required): whether the timestamp marks the start or "
+                    "the end"},
+    {.name = "timestamp",
+     .description = "JSON pointer to the reading's time (default: the time of receipt)"},
+    {.name = "timestamp_format",
+     .type = KeyType::choice,
+     .default_value = "iso8601",
+     .choices = kTimeFormats,
+     .description = "how the timestamp is written"},
+    {.name = "required",
+     .type = KeyType::boolean,
+     .default_value = "false",
+     .description = "an absent field rejects the message (default: the field is skipped)"},
+};
+
+constexpr KeySpec kAkenzaKeys[] = {
+    {.name = "secret_file",
+     .type = KeyType::secret_file,
+     .description = "file holding the device connector's uplink secret (required unless "
+                    "accept_device_credentials)"},
+    {.name = "accept_device_credentials",
+     .type = KeyType::boolean,
+     .default_value = "false",
+     .description = "also take /up/device/id/<deviceId> (JWT, checked by the broker)"},
+    {.name = "csv_header",
+     .type = KeyType::boolean,
+     .default_value = "true",
+     .description = "text/csv: the first line names the columns"},
+    {.name = "csv_delimiter",
+     .type = KeyType::choice,
+     .default_value = ",",
+     .choices = kDelimiters,
+     .description = "text/csv: the column separator"},
+    {.name = "mappings",
+     .type = KeyType::tables,
+     .required = true,
+     .keys = kMappingKeys,
+     .description = "[[connectors.mappings]], at least one: a payload field to a reading or a "
+                    "state event (keys below)"},
+};
+
+constexpr VerbArgument kDownlinkArguments[] = {
+    {.name = "connector", .help = "the akenza connector (its broker and secret)"},
+    {.name = "device", .help = "device id"},
+    {.name = "topic", .help = "downlink topic (levels separated by '/')"},
+    {.name = "payload", .help = "message body"},
+    {.name = "qos",
+     .type = ArgumentType::integer,
+     .required = false,
+     .default_value = 1,
+     .min = 0,
+     .max = 2,
+     .help = "0, 1 or 2"},
+};
 
 // Subscriptions that can never receive an uplink, or that would put the secret
 // in the configuration. Messages never echo the filter (it may hold a secret).
@@ -84,8 +174,14 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
         m.error(key, std::move(message));
         ok = false;
     };
+    // A key that is there but could not be read (reported) spoils the mapping.
+    const auto text = [&](std::string_view key) {
+        auto v = m.text(key);
+        if (!v && m.has(key)) ok = false;
+        return v;
+    };
 
-    if (auto t = m.string("data_topic")) {
+    if (auto t = text("data_topic")) {
         if (t->empty())
             bad("data_topic", "must not be empty (no sub-topic is \"default\")");
         else if (t->find_first_of(std::string_view("/+#\0", 4)) != std::string::npos)
@@ -94,11 +190,9 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
                 "(/up/<secret>/id/<deviceId>/alerts/critical is \"alerts_critical\")");
         else
             out.data_topic = *t;
-    } else if (m.has("data_topic")) {
-        ok = false;
     }
 
-    if (auto p = m.required_string("pointer")) {
+    if (auto p = m.text("pointer")) {
         if (auto problem = akenza_pointer_problem(*p); !problem.empty())
             bad("pointer", problem);
         else
@@ -107,15 +201,13 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
         ok = false;
     }
 
-    if (auto t = m.string("timestamp")) {
+    if (auto t = text("timestamp")) {
         if (auto problem = akenza_pointer_problem(*t); !problem.empty())
             bad("timestamp", problem);
         else
             out.timestamp = *t;
-    } else if (m.has("timestamp")) {
-        ok = false;
     }
-    if (auto f = m.one_of("timestamp_format", {"iso8601", "unix_s", "unix_ms"})) {
+    if (auto f = text("timestamp_format")) {
         if (!m.has("timestamp"))
             bad("timestamp_format",
                 "is only used with timestamp (without one, readings take the time of receipt)");
@@ -123,8 +215,6 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
             out.timestamp_format = AkenzaTimeFormat::unix_s;
         else if (*f == "unix_ms")
             out.timestamp_format = AkenzaTimeFormat::unix_ms;
-    } else if (m.has("timestamp_format")) {
-        ok = false;
     }
 
     if (auto r = m.boolean("required"))
@@ -147,7 +237,7 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
     }
 
     if (has_state) {
-        if (auto k = m.string("state_key")) {
+        if (auto k = m.text("state_key")) {
             out.state_key = *k;
             AkenzaMapping probe;
             probe.state_key = *k;
@@ -166,7 +256,7 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
         return ok;
     }
 
-    const auto q = m.string("quantity");
+    const auto q = m.text("quantity");
     if (!q) return give_up();  // wrong type, already reported
     if (!quantity::is_valid_name(*q)) {
         bad("quantity", fmt::format("'{}' is neither a canonical quantity ({}) nor register.<id>",
@@ -176,7 +266,7 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
     out.quantity = *q;
     const auto info = quantity::find(*q);
 
-    if (auto u = m.string("unit")) {
+    if (auto u = text("unit")) {
         if (info && *u != info->unit)
             bad("unit", fmt::format("the unit of {} is {}: omit unit, or write \"{}\" and scale "
                                     "the value into it",
@@ -185,19 +275,15 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
             bad("unit", "must not be empty (omit it for no unit)");
         else
             out.unit = *u;
-    } else if (m.has("unit")) {
-        ok = false;
     }
     if (info) out.unit = std::string(info->unit);
 
-    if (auto k = m.one_of("kind", {"instant", "cumulative", "interval"})) {
+    if (auto k = text("kind")) {
         const Kind kind = *parse_kind(*k);
         if (info && kind != info->kind)
             bad("kind", fmt::format("{} is always {}: omit kind", *q, to_string(info->kind)));
         else
             out.kind = kind;
-    } else if (m.has("kind")) {
-        ok = false;
     }
     if (info) out.kind = info->kind;
 
@@ -211,7 +297,7 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
     }
 
     const auto duration = m.duration("duration");
-    const auto marks = m.one_of("timestamp_marks", {"start", "end"});
+    const auto marks = m.text("timestamp_marks");
     if (out.kind == Kind::interval) {
         if (duration) {
             if (duration->count() < kMinIntervalMs || duration->count() > kMaxIntervalMs)
@@ -245,11 +331,12 @@ bool parse_mapping(TableReader& m, AkenzaMapping& out) {
 }
 
 std::shared_ptr<const ConnectorOptions> parse_akenza_options(TableReader& r, ConnectorConfig& c) {
+    r.declare(kAkenzaKeys);
     auto o = std::make_shared<AkenzaConnectorOptions>();
     AkenzaOptions& d = o->decoder;
 
     if (auto v = r.boolean("accept_device_credentials")) d.accept_device_credentials = *v;
-    if (auto f = r.secret_file("secret_file", false)) {
+    if (auto f = r.text("secret_file")) {
         o->secret_file = *f;
     } else if (!r.has("secret_file") && !d.accept_device_credentials) {
         r.error("secret_file",
@@ -257,7 +344,7 @@ std::shared_ptr<const ConnectorOptions> parse_akenza_options(TableReader& r, Con
                 "(or set accept_device_credentials = true to take only /up/device/... uplinks)");
     }
     if (auto v = r.boolean("csv_header")) d.csv_header = *v;
-    if (auto v = r.one_of("csv_delimiter", {",", ";", "\t", "|"})) d.csv_delimiter = (*v)[0];
+    if (auto v = r.text("csv_delimiter")) d.csv_delimiter = (*v)[0];
 
     check_topics(r, c, d.accept_device_credentials);
 
@@ -277,6 +364,8 @@ std::shared_ptr<const ConnectorOptions> parse_akenza_options(TableReader& r, Con
     std::map<std::pair<std::string, std::string>, std::size_t> seen;
     for (std::size_t i = 0; i < arr->size(); ++i) {
         TableReader m = r.child(*arr->get(i)->as_table(), fmt::format("mappings[{}]", i));
+        m.declare(r.spec("mappings").keys);
+        m.refuse_undeclared();
         AkenzaMapping mapping;
         const bool ok = parse_mapping(m, mapping);
         m.finish();
@@ -324,32 +413,21 @@ std::unique_ptr<AkenzaDecoder> make_akenza_decoder(const ConnectorConfig& config
     }
 }
 
-MqttTypeSpec akenza_type_spec() {
-    MqttTypeSpec spec;
-    spec.type = "akenza";
-    spec.description =
-        "akenza device uplinks (/up/<secret>/id/<deviceId>[/<sub-topic>...]) mapped to readings "
-        "by [[connectors.mappings]]";
-    spec.parse_options = parse_akenza_options;
-    spec.make_decoder = [](const ConnectorConfig& c) -> std::unique_ptr<Decoder> {
-        return make_akenza_decoder(c);
-    };
-    return spec;
-}
+namespace {
 
-void register_akenza(ConnectorRegistry& registry) {
-    registry.add(make_mqtt_type(akenza_type_spec()));
-}
-
-}  // namespace mb
-
-namespace mb {
-
-void publish_akenza_downlink(const std::filesystem::path& file,
-                             const std::vector<ConnectorConfig>& connectors,
-                             const std::map<std::string, BrokerConfig>& brokers,
-                             const std::string& connector, const std::string& device_id,
-                             const std::string& topic, const std::string& payload, int qos) {
+// `meterbridge akenza-downlink`: publishes the payload to
+// /down/<secret>/id/<device>/<topic> on the broker of the named akenza
+// connector (its secret read from its secret_file), waiting for the broker's
+// acknowledgement. Messages never contain the secret.
+std::string publish_downlink(const VerbInput& in) {
+    const std::string& connector = in.text.at("connector");
+    const std::string& device_id = in.text.at("device");
+    const std::string& topic = in.text.at("topic");
+    const std::string& payload = in.text.at("payload");
+    const int qos = static_cast<int>(in.integers.at("qos"));
+    const std::filesystem::path& file = in.config_file;
+    const auto& connectors = *in.connectors;
+    const auto& brokers = *in.brokers;
     const ConnectorConfig* c = nullptr;
     for (const auto& cc : connectors)
         if (cc.name == connector) c = &cc;
@@ -381,6 +459,36 @@ void publish_akenza_downlink(const std::filesystem::path& file,
         akenza_redact_text(why, secret);
         throw std::runtime_error(why);
     }
+    return fmt::format("published {} bytes to /down/***/id/{}/{} (QoS {})", payload.size(),
+                       device_id, topic, qos);
+}
+
+}  // namespace
+
+MqttTypeSpec akenza_type_spec() {
+    MqttTypeSpec spec;
+    spec.type = "akenza";
+    spec.description =
+        "akenza device uplinks (/up/<secret>/id/<deviceId>[/<sub-topic>...]) mapped to readings "
+        "by [[connectors.mappings]]";
+    spec.parse_options = parse_akenza_options;
+    spec.keys = kAkenzaKeys;
+    spec.verbs.push_back(VendorVerb{
+        "akenza-downlink",
+        "publish a downlink to an akenza device: /down/<secret>/id/<device>/<topic>",
+        true,
+        true,
+        {std::begin(kDownlinkArguments), std::end(kDownlinkArguments)},
+        publish_downlink,
+    });
+    spec.make_decoder = [](const ConnectorConfig& c) -> std::unique_ptr<Decoder> {
+        return make_akenza_decoder(c);
+    };
+    return spec;
+}
+
+void register_akenza(ConnectorRegistry& registry) {
+    registry.add(make_mqtt_type(akenza_type_spec()));
 }
 
 }  // namespace mb

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <set>
+#include <span>
 
 #include "normalize/config/table_reader.h"
 
@@ -12,6 +13,123 @@ namespace mb {
 namespace {
 
 using std::chrono::milliseconds;
+
+constexpr std::string_view kStampings[] = {"auto", "start", "end"};
+
+constexpr KeySpec kEnedisKeys[] = {
+    {.name = "jid",
+     .required = true,
+     .description = "the connector's full JID, local@domain/resource"},
+    {.name = "password_file",
+     .type = KeyType::secret_file,
+     .required = true,
+     .description = "file holding the XMPP password"},
+    {.name = "proxy",
+     .required = true,
+     .description = "full JID of the DataConnect proxy (ad-hoc commands go there)"},
+    {.name = "server",
+     .description = "connect here instead of the JID's domain (default: SRV records)"},
+    {.name = "port",
+     .type = KeyType::integer,
+     .default_value = "5222",
+     .min = 1,
+     .max = 65535,
+     .description = "the XMPP server's port, with server"},
+    {.name = "ca_file",
+     .description = "trust anchor for the server certificate (default: the system store)"},
+    {.name = "tls",
+     .type = KeyType::boolean,
+     .default_value = "true",
+     .description = "false (plaintext) only towards a loopback server"},
+    {.name = "tls_insecure",
+     .type = KeyType::boolean,
+     .default_value = "false",
+     .description = "skip certificate and host name verification (tests only; warned)"},
+    {.name = "stamping",
+     .type = KeyType::choice,
+     .default_value = "auto",
+     .choices = kStampings,
+     .description = "whether a load curve's timestamps mark the start or end of an interval"},
+    {.name = "request_timeout",
+     .type = KeyType::duration,
+     .default_value = "30s",
+     .range = "1s..600s",
+     .description = "how long a request may wait for the proxy's answer"},
+    {.name = "ping_interval",
+     .type = KeyType::duration,
+     .default_value = "60s",
+     .range = "5s..3600s",
+     .description = "XMPP ping to keep the session alive and detect its loss"},
+    {.name = "rate_limit",
+     .type = KeyType::number,
+     .default_value = "1",
+     .range = "above 0, at most 5",
+     .description = "requests per second, all jobs together"},
+    {.name = "publish_time",
+     .default_value = "08:00",
+     .range = "HH:MM",
+     .description = "Europe/Paris time when yesterday's data is out"},
+};
+
+constexpr KeySpec kScheduleKey = {
+    .name = "schedule",
+    .range = "\"daily HH:MM\" | \"every <duration>\" | \"once\"",
+    .description = "when the job runs (Europe/Paris); required by fetch jobs"};
+
+constexpr KeySpec kAuthorizeKeys[] = {
+    {.name = "service_name",
+     .required = true,
+     .description = "the service's name on the consent page"},
+    {.name = "service",
+     .type = KeyType::strings,
+     .description = "lines describing the service on the consent page"},
+    {.name = "processings",
+     .type = KeyType::strings,
+     .description = "lines describing the processings on the consent page"},
+    {.name = "description",
+     .description = "the whole description, instead of service and processings"},
+    {.name = "logo_url", .range = "https://...", .description = "the service's logo"},
+    {.name = "duration",
+     .required = true,
+     .range = "ISO-8601 period: \"P1Y\", \"P6M\", \"P30D\"",
+     .description = "how long the consent lasts"},
+    {.name = "redirect_uri",
+     .range = "http(s)://...",
+     .description = "where the customer is sent after consenting"},
+    {.name = "test_client",
+     .type = KeyType::integer,
+     .min = 0,
+     .max = 9,
+     .description = "the upstream's test client number (sandbox)"},
+    kScheduleKey,
+};
+
+constexpr KeySpec kFetchKeys[] = {
+    {.name = "usage_points",
+     .type = KeyType::strings,
+     .required = true,
+     .range = "PRMs (14 digits), or \"granted\"",
+     .description = "the usage points to fetch; \"granted\": every one with a granted consent"},
+    {.name = "directions",
+     .type = KeyType::strings,
+     .default_value = "[\"consumption\"]",
+     .range = "\"consumption\" | \"production\"",
+     .description = "which energy flows to fetch"},
+    {.name = "backfill",
+     .type = KeyType::duration,
+     .default_value = "P7D",
+     .range = "whole days, at least one",
+     .description = "how far back the first runs fetch"},
+    kScheduleKey,
+};
+
+constexpr KeySpec kUnknownCommandKeys[] = {kScheduleKey};
+
+constexpr JobSpec kEnedisJobs[] = {
+    {"get_authorize_uri", "a consent page URI to send to a customer", kAuthorizeKeys},
+    {"get_load_curve", "load curves (average power per interval)", kFetchKeys},
+    {"get_daily", "daily energy", kFetchKeys},
+};
 
 bool is_prm(std::string_view s) {
     if (s.size() != 14) return false;
@@ -43,32 +161,32 @@ bool is_period(std::string_view s) {
 
 void parse_authorize(TableReader& r, EnedisJobOptions& o) {
     EnedisAuthorizeJob a;
-    if (auto v = r.required_string("service_name")) {
+    if (auto v = r.text("service_name")) {
         if (v->empty()) r.error("service_name", "must not be empty");
         a.service_name = *v;
     }
     if (auto v = r.string_list("service")) a.service = *v;
     if (auto v = r.string_list("processings")) a.processings = *v;
-    a.description = r.string("description");
+    a.description = r.text("description");
     if (!a.description && a.service.empty() && a.processings.empty())
         r.error("service",
                 "give `service` and `processings` (lines shown on the consent page), or "
                 "`description`: the proxy refuses a request without a description");
-    a.logo_url = r.string("logo_url");
+    a.logo_url = r.text("logo_url");
     if (a.logo_url && a.logo_url->rfind("https://", 0) != 0)
         r.error("logo_url", "must be an https:// URL");
-    if (auto d = r.required_string("duration")) {
+    if (auto d = r.text("duration")) {
         if (!is_period(*d))
             r.error("duration",
                     fmt::format("'{}' is not an ISO-8601 period such as \"P1Y\", \"P6M\", \"P30D\"",
                                 *d));
         a.duration = *d;
     }
-    a.redirect_uri = r.string("redirect_uri");
+    a.redirect_uri = r.text("redirect_uri");
     if (a.redirect_uri && a.redirect_uri->rfind("https://", 0) != 0 &&
         a.redirect_uri->rfind("http://", 0) != 0)
         r.error("redirect_uri", "must be an http:// or https:// URL");
-    if (auto t = r.integer("test_client", 0, 9)) a.test_client = static_cast<int>(*t);
+    if (auto t = r.integer("test_client")) a.test_client = static_cast<int>(*t);
     o.authorize = std::move(a);
 }
 
@@ -141,24 +259,25 @@ std::string full_jid_problem(std::string_view jid) {
 }
 
 std::shared_ptr<const ConnectorOptions> parse_enedis_options(TableReader& r, ConnectorConfig&) {
+    r.declare(kEnedisKeys);
     auto o = std::make_shared<EnedisOptions>();
-    if (auto j = r.required_string("jid")) {
+    if (auto j = r.text("jid")) {
         if (auto p = full_jid_problem(*j); !p.empty()) r.error("jid", p);
         o->jid = *j;
     }
-    if (auto p = r.secret_file("password_file", true)) o->password_file = *p;
-    if (auto p = r.required_string("proxy")) {
+    if (auto p = r.text("password_file")) o->password_file = *p;
+    if (auto p = r.text("proxy")) {
         if (auto why = full_jid_problem(*p); !why.empty())
             r.error("proxy", why + ": ad-hoc commands go to the proxy's full JID");
         o->proxy = *p;
     }
-    if (auto s = r.string("server")) {
+    if (auto s = r.text("server")) {
         if (s->empty())
             r.error("server", "must not be empty (leave it out to use the JID's domain)");
         o->server = *s;
     }
-    if (auto p = r.integer("port", 1, 65535)) o->port = static_cast<std::uint16_t>(*p);
-    if (auto c = r.string("ca_file")) o->ca_file = *c;
+    if (auto p = r.integer("port")) o->port = static_cast<std::uint16_t>(*p);
+    if (auto c = r.text("ca_file")) o->ca_file = *c;
     if (auto t = r.boolean("tls")) {
         o->tls = *t;
         const std::string host =
@@ -176,7 +295,7 @@ std::shared_ptr<const ConnectorOptions> parse_enedis_options(TableReader& r, Con
             r.warning("tls_insecure",
                       "certificate and host name verification of the XMPP server are OFF");
     }
-    if (auto s = r.one_of("stamping", {"auto", "start", "end"}))
+    if (auto s = r.text("stamping"))
         o->stamping = *parse_stamp_convention(*s);
     auto bounded = [&](std::string_view key, milliseconds lo, milliseconds hi, milliseconds& out) {
         auto d = r.duration(key);
@@ -196,7 +315,7 @@ std::shared_ptr<const ConnectorOptions> parse_enedis_options(TableReader& r, Con
         else
             o->rate_limit = *rl;
     }
-    if (auto p = r.string("publish_time")) {
+    if (auto p = r.text("publish_time")) {
         std::string why;
         auto s = parse_schedule("daily " + *p, why);
         if (!s)
@@ -207,7 +326,19 @@ std::shared_ptr<const ConnectorOptions> parse_enedis_options(TableReader& r, Con
     return o;
 }
 
+std::span<const KeySpec> enedis_keys() {
+    return kEnedisKeys;
+}
+
+std::span<const JobSpec> enedis_jobs() {
+    return kEnedisJobs;
+}
+
 std::shared_ptr<const JobOptions> parse_enedis_job(TableReader& r, const JobConfig& job) {
+    std::span<const KeySpec> keys = kUnknownCommandKeys;
+    for (const JobSpec& j : kEnedisJobs)
+        if (j.command == job.command) keys = j.keys;
+    r.declare(keys);
     auto o = std::make_shared<EnedisJobOptions>();
     if (job.command == "get_authorize_uri") {
         parse_authorize(r, *o);
@@ -221,7 +352,7 @@ std::shared_ptr<const JobOptions> parse_enedis_job(TableReader& r, const JobConf
                                        job.command));
     }
     const bool fetch = o->fetch.has_value();
-    if (auto s = r.string("schedule")) {
+    if (auto s = r.text("schedule")) {
         std::string why;
         if (auto parsed = parse_schedule(*s, why))
             o->schedule = *parsed;

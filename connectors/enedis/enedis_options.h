@@ -1,7 +1,8 @@
 // The configuration of the `enedis` connector (Enedis DataConnect through the
 // consometers XMPP proxy, shared/seeds/003) and of the jobs aimed at it
 // (DESIGN.md §4): parsed and validated at start-up, every problem reported at
-// its key.
+// its key. The keys are tables (enedis_keys(), enedis_jobs(): one per
+// command), shown by `meterbridge types enedis`.
 //
 // Who calls: the `enedis` registry row (load_config, main thread).
 #pragma once
@@ -10,10 +11,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "connectors/connector_config.h"
+#include "connectors/registry.h"
 #include "connectors/enedis/fetch_plan.h"
 #include "normalize/enedis/quoalise_decoder.h"
 
@@ -59,6 +62,9 @@ struct EnedisJobOptions final : JobOptions {
     std::optional<EnedisFetchJob> fetch;          // get_load_curve / get_daily
     Schedule schedule;
 };
+
+std::span<const KeySpec> enedis_keys();
+std::span<const JobSpec> enedis_jobs();
 
 std::shared_ptr<const ConnectorOptions> parse_enedis_options(TableReader& r, ConnectorConfig& c);
 std::shared_ptr<const JobOptions> parse_enedis_job(TableReader& r, const JobConfig& job);

@@ -19,6 +19,8 @@ void register_enedis(ConnectorRegistry& registry) {
     t.description =
         "Enedis DataConnect through the consometers XMPP proxy (consent, load curves, "
         "daily energy)";
+    t.keys = enedis_keys();
+    t.jobs = enedis_jobs();
     t.parse_options = parse_enedis_options;
     t.parse_job = parse_enedis_job;
     t.make_connector = [](ConnectorContext& ctx,

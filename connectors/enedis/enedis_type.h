@@ -2,7 +2,7 @@
 // XMPP proxy (EnedisConnector), its keys (enedis_options.h) and its jobs
 // (consent, load curves, daily energy).
 //
-// Who calls: register_builtin_connectors(), once at start-up.
+// Who calls: builtin_registry() (connectors/builtin.h), once at start-up.
 #pragma once
 
 namespace mb {

@@ -11,6 +11,8 @@ ConnectorType make_mqtt_type(MqttTypeSpec spec) {
     t.type = spec.type;
     t.transport = Transport::mqtt;
     t.description = spec.description;
+    t.keys = spec.keys;
+    t.verbs = std::move(spec.verbs);
     t.parse_options = std::move(spec.parse_options);
     t.make_connector = [make_decoder = std::move(spec.make_decoder),
                         make_protocol = std::move(spec.make_protocol)](

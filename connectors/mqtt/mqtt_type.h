@@ -3,13 +3,15 @@
 // broker session, subscriptions, acknowledge-after-commit, back-pressure,
 // reconnects, payload size limit.
 //
-// Who calls: each vendor's register_<vendor>() (connectors/<vendor>/<vendor>_type.cpp),
-// from register_builtin_connectors(), once at start-up.
+// Who calls: each vendor's register_<vendor>()
+// (connectors/<vendor>/<vendor>_type.cpp), from builtin_registry(), once.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "connectors/mqtt/mqtt_protocol.h"
 #include "connectors/registry.h"
@@ -32,6 +34,10 @@ struct MqttTypeSpec {
     // make_decoder when set. Same thread and error rules.
     std::function<std::unique_ptr<MqttProtocol>(const ConnectorContext&, const ConnectorConfig&)>
         make_protocol;
+    // The type's own keys as data (ConnectorType::keys): what parse_options reads.
+    std::span<const KeySpec> keys{};
+    // CLI verbs the type supplies (ConnectorType::verbs).
+    std::vector<VendorVerb> verbs{};
 };
 
 // A registry row with transport MQTT whose connector is an MqttConnector

@@ -10,15 +10,34 @@ namespace mb {
 
 namespace fs = std::filesystem;
 
+constexpr KeySpec kSpoolKeys[] = {
+    {.name = "directory",
+     .required = true,
+     .description = "the directory files are dropped into (relative to the config file)"},
+    {.name = "poll_interval",
+     .type = KeyType::duration,
+     .default_value = "1s",
+     .range = "10ms..1h",
+     .description = "how often the directory is looked at"},
+    {.name = "batch_lines",
+     .type = KeyType::integer,
+     .default_value = "1000",
+     .min = 1,
+     .max = 100000,
+     .description = "lines submitted to the writer at once"},
+};
+
 void register_spool(ConnectorRegistry& registry) {
     ConnectorType t;
     t.type = "spool";
     t.transport = Transport::local;
     t.description = "files of canonical readings (JSON lines) dropped into a directory";
+    t.keys = kSpoolKeys;
     t.parse_options = [](TableReader& r,
                          ConnectorConfig&) -> std::shared_ptr<const ConnectorOptions> {
+        r.declare(kSpoolKeys);
         auto o = std::make_shared<SpoolOptions>();
-        if (auto d = r.required_string("directory")) {
+        if (auto d = r.text("directory")) {
             fs::path p(*d);
             if (p.is_relative()) p = fs::path(r.file()).parent_path() / p;
             o->directory = p.lexically_normal();
@@ -29,7 +48,7 @@ void register_spool(ConnectorRegistry& registry) {
             else
                 o->poll_interval = *v;
         }
-        if (auto v = r.integer("batch_lines", 1, 100000))
+        if (auto v = r.integer("batch_lines"))
             o->batch_lines = static_cast<std::size_t>(*v);
         return o;
     };

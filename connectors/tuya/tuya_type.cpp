@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <iterator>
 #include <set>
 #include <stdexcept>
 
@@ -18,7 +19,51 @@ namespace {
 
 using std::chrono::milliseconds;
 
+constexpr KeySpec kTuyaKeys[] = {
+    {.name = "gateways",
+     .type = KeyType::strings,
+     .required = true,
+     .description = "the gateway ids this platform serves; the subscriptions are derived from "
+                    "them (`topics` is refused)"},
+    {.name = "volume_scale",
+     .type = KeyType::integer,
+     .default_value = "0",
+     .min = 0,
+     .max = 9,
+     .description = "volumes are raw / 10^scale m3"},
+    {.name = "time_zone",
+     .default_value = "UTC",
+     .description = "IANA zone of the day/month boundaries of the daily/monthly totals"},
+    {.name = "stale_after",
+     .type = KeyType::duration,
+     .default_value = "3m",
+     .range = "1s..7d",
+     .description = "a device with no uplink for longer is stale"},
+    {.name = "command_timeout",
+     .type = KeyType::duration,
+     .default_value = "10s",
+     .range = "1s..10m",
+     .description = "a command without answer within this: 2001 device is offline"},
+    {.name = "pair_window",
+     .type = KeyType::duration,
+     .default_value = "10m",
+     .range = "1s..1d",
+     .description = "a first/last reading and its time pair within this (report t)"},
+    {.name = "max_devices",
+     .type = KeyType::integer,
+     .default_value = "1000",
+     .min = 1,
+     .max = 100000,
+     .description = "synced devices per gateway"},
+};
+
+constexpr VerbArgument kPasswordArguments[] = {
+    {.name = "client-id", .help = "the gateway's MQTT client id"},
+    {.name = "username", .help = "the gateway's MQTT username"},
+};
+
 std::shared_ptr<const ConnectorOptions> parse_tuya(TableReader& r, ConnectorConfig& c) {
+    r.declare(kTuyaKeys);
     auto o = std::make_shared<TuyaOptions>();
     if (r.has("topics")) {
         r.accept("topics");
@@ -46,8 +91,8 @@ std::shared_ptr<const ConnectorOptions> parse_tuya(TableReader& r, ConnectorConf
             c.topics.push_back(tuya_topic(g, kind));
     if (o->gateways.empty()) c.topics.push_back("gateway_id/-/none");  // errors already reported
 
-    if (auto s = r.integer("volume_scale", 0, 9)) o->volume_scale = static_cast<int>(*s);
-    if (auto tz = r.string("time_zone")) {
+    if (auto s = r.integer("volume_scale")) o->volume_scale = static_cast<int>(*s);
+    if (auto tz = r.text("time_zone")) {
         try {
             if (*tz != "UTC") date::locate_zone(*tz);
             o->time_zone = *tz;
@@ -70,7 +115,7 @@ std::shared_ptr<const ConnectorOptions> parse_tuya(TableReader& r, ConnectorConf
     bounded("stale_after", milliseconds(1000), milliseconds(7LL * 86400 * 1000), o->stale_after);
     bounded("command_timeout", milliseconds(1000), milliseconds(600 * 1000), o->command_timeout);
     bounded("pair_window", milliseconds(1000), milliseconds(86400 * 1000), o->pair_window);
-    if (auto n = r.integer("max_devices", 1, 100000)) o->max_devices = static_cast<std::size_t>(*n);
+    if (auto n = r.integer("max_devices")) o->max_devices = static_cast<std::size_t>(*n);
     return o;
 }
 
@@ -99,6 +144,17 @@ MqttTypeSpec tuya_type_spec() {
     spec.description =
         "Tuya IoT Edge Gateway water meters: platform side (sync, reports, status, commands)";
     spec.parse_options = parse_tuya;
+    spec.keys = kTuyaKeys;
+    spec.verbs.push_back(VendorVerb{
+        "tuya-password",
+        "print a Tuya gateway's MQTT password: md5(clientId + username), hex",
+        false,
+        false,
+        {std::begin(kPasswordArguments), std::end(kPasswordArguments)},
+        [](const VerbInput& in) {
+            return tuya_gateway_password(in.text.at("client-id"), in.text.at("username"));
+        },
+    });
     spec.make_protocol = [](const ConnectorContext& ctx,
                             const ConnectorConfig& cfg) -> std::unique_ptr<MqttProtocol> {
         const auto* o = dynamic_cast<const TuyaOptions*>(cfg.options.get());

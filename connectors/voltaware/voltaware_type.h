@@ -3,7 +3,7 @@
 // format is fixed by Voltaware, so the type has no keys of its own beyond the
 // common MQTT ones; any other key is a config error.
 //
-// Who calls: register_builtin_connectors(), once at start-up.
+// Who calls: builtin_registry() (connectors/builtin.h), once at start-up.
 #pragma once
 
 #include "connectors/mqtt/mqtt_type.h"

@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <limits>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
@@ -245,6 +246,59 @@ TableReader::TableReader(const toml::table& table, std::string path, std::string
       errors_(errors),
       warnings_(warnings) {}
 
+void TableReader::declare(std::span<const KeySpec> keys) {
+    declared_.push_back(keys);
+}
+
+const KeySpec& TableReader::spec(std::string_view key) const {
+    for (const auto& keys : declared_)
+        if (const KeySpec* k = find_key(keys, key)) return *k;
+    throw std::logic_error(fmt::format("{}: the key is not declared in its key table",
+                                       key_path(key)));
+}
+
+void TableReader::expect(std::string_view key, std::initializer_list<KeyType> types) const {
+    const KeySpec* found = nullptr;
+    for (const auto& keys : declared_)
+        if ((found = find_key(keys, key)) != nullptr) break;
+    if (found == nullptr) {
+        if (refuse_undeclared_) spec(key);  // throws
+        return;
+    }
+    const KeySpec& k = *found;
+    if (std::find(types.begin(), types.end(), k.type) == types.end())
+        throw std::logic_error(fmt::format("{}: declared as {}, read as another type",
+                                           key_path(key), to_string(k.type)));
+}
+
+std::optional<std::string> TableReader::text(std::string_view key) {
+    const KeySpec& k = spec(key);
+    switch (k.type) {
+        case KeyType::string:
+            return k.required ? required_string(key) : string(key);
+        case KeyType::choice:
+            if (k.required && !has(key)) return required_string(key);
+            return one_of(key, k.choices);
+        case KeyType::secret_file:
+            return secret_file(key, k.required);
+        default:
+            break;
+    }
+    throw std::logic_error(
+        fmt::format("{}: declared as {}, read as text", key_path(key), to_string(k.type)));
+}
+
+std::optional<std::int64_t> TableReader::integer(std::string_view key) {
+    const KeySpec& k = spec(key);
+    if (k.required && !has(key)) return required_int(key);
+    return integer(key, k.min, k.max);
+}
+
+std::optional<std::uint64_t> TableReader::bytes(std::string_view key) {
+    const KeySpec& k = spec(key);
+    return bytes(key, static_cast<std::uint64_t>(k.min), static_cast<std::uint64_t>(k.max));
+}
+
 const toml::node* TableReader::get(std::string_view key) {
     // Asking for a key makes it known even when absent: finish() then reports
     // exactly the keys that no reader asked for.
@@ -277,6 +331,7 @@ void TableReader::type_error(std::string_view key, const toml::node& n, std::str
 }
 
 std::optional<std::string> TableReader::required_string(std::string_view key) {
+    expect(key, {KeyType::string, KeyType::choice, KeyType::secret_file});
     if (!has(key)) {
         seen_.emplace(key);
         error(key, "missing required key");
@@ -286,6 +341,7 @@ std::optional<std::string> TableReader::required_string(std::string_view key) {
 }
 
 std::optional<std::int64_t> TableReader::required_int(std::string_view key) {
+    expect(key, {KeyType::integer});
     if (!has(key)) {
         seen_.emplace(key);
         error(key, "missing required key");
@@ -296,6 +352,7 @@ std::optional<std::int64_t> TableReader::required_int(std::string_view key) {
 }
 
 std::optional<std::string> TableReader::secret_file(std::string_view key, bool required) {
+    expect(key, {KeyType::secret_file});
     auto v = required ? required_string(key) : string(key);
     if (v)
         if (std::string problem = secret_file_problem(*v); !problem.empty())
@@ -304,6 +361,7 @@ std::optional<std::string> TableReader::secret_file(std::string_view key, bool r
 }
 
 std::optional<std::string> TableReader::string(std::string_view key) {
+    expect(key, {KeyType::string, KeyType::choice, KeyType::secret_file});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     if (const auto* s = n->as_string()) return s->get();
@@ -313,6 +371,7 @@ std::optional<std::string> TableReader::string(std::string_view key) {
 
 std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int64_t min,
                                                  std::int64_t max) {
+    expect(key, {KeyType::integer});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     const auto* i = n->as_integer();
@@ -329,6 +388,7 @@ std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int6
 }
 
 std::optional<double> TableReader::number(std::string_view key) {
+    expect(key, {KeyType::number});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     if (const auto* f = n->as_floating_point()) return f->get();
@@ -338,6 +398,7 @@ std::optional<double> TableReader::number(std::string_view key) {
 }
 
 std::optional<bool> TableReader::boolean(std::string_view key) {
+    expect(key, {KeyType::boolean});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     if (const auto* b = n->as_boolean()) return b->get();
@@ -351,6 +412,7 @@ std::optional<std::vector<std::string>> TableReader::string_list(std::string_vie
 
 std::optional<std::vector<std::string>> TableReader::string_list(std::string_view key,
                                                                  const ElementCheck& check) {
+    expect(key, {KeyType::strings});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     if (const auto* s = n->as_string()) {
@@ -396,6 +458,7 @@ std::optional<std::vector<std::string>> TableReader::string_list(std::string_vie
 
 std::optional<std::uint64_t> TableReader::bytes(std::string_view key, std::uint64_t min,
                                                 std::uint64_t max) {
+    expect(key, {KeyType::size});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     std::optional<std::uint64_t> v;
@@ -425,6 +488,7 @@ std::optional<std::uint64_t> TableReader::bytes(std::string_view key, std::uint6
 }
 
 std::optional<std::chrono::milliseconds> TableReader::duration(std::string_view key) {
+    expect(key, {KeyType::duration});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
     const auto* s = n->as_string();
@@ -446,6 +510,12 @@ std::optional<std::chrono::milliseconds> TableReader::duration(std::string_view 
 
 std::optional<std::string> TableReader::one_of(std::string_view key,
                                                std::initializer_list<std::string_view> choices) {
+    return one_of(key, std::span<const std::string_view>(choices.begin(), choices.size()));
+}
+
+std::optional<std::string> TableReader::one_of(std::string_view key,
+                                               std::span<const std::string_view> choices) {
+    expect(key, {KeyType::choice});
     auto v = string(key);
     if (!v) return std::nullopt;
     for (std::string_view c : choices)
@@ -460,6 +530,7 @@ std::optional<std::string> TableReader::one_of(std::string_view key,
 }
 
 const toml::table* TableReader::table(std::string_view key) {
+    expect(key, {KeyType::table});
     const toml::node* n = get(key);
     if (n == nullptr) return nullptr;
     if (const auto* t = n->as_table()) return t;
@@ -468,6 +539,7 @@ const toml::table* TableReader::table(std::string_view key) {
 }
 
 const toml::array* TableReader::table_array(std::string_view key) {
+    expect(key, {KeyType::tables});
     const toml::node* n = get(key);
     if (n == nullptr) return nullptr;
     const auto* arr = n->as_array();

@@ -3,6 +3,13 @@
 // keys nobody asked for as "unknown key". Problems are appended to the shared
 // error list with file, line, column and the dotted key path, never thrown.
 //
+// A table whose keys are declared (declare(), key_spec.h) reads them by their
+// spec: text(), integer(key) and bytes(key) take type, required, range and
+// choices from it. Reading a declared key as another type than declared is a
+// programming error (std::logic_error), and so is reading a key the declared
+// tables do not name once refuse_undeclared() was called: so every key a
+// connector row accepts stands in its table.
+//
 // Who calls: load_config() and the registry rows' parse_options/parse_job,
 // on the main thread. Not thread-safe; lives only while a config is loaded.
 #pragma once
@@ -13,6 +20,7 @@
 #include <initializer_list>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +28,7 @@
 #include <toml++/toml.h>
 
 #include "normalize/config/config_error.h"
+#include "normalize/config/key_spec.h"
 
 namespace mb {
 
@@ -28,6 +37,20 @@ class TableReader {
     // `path` is the dotted prefix of this table ("storage", "connectors[2]").
     TableReader(const toml::table& table, std::string path, std::string file,
                 std::vector<ConfigError>& errors, std::vector<std::string>& warnings);
+
+    // Declares the keys this table may hold (may be called more than once: the
+    // declared set is the union). The tables must outlive the reader.
+    void declare(std::span<const KeySpec> keys);
+    // From now on, reading a key no declared table names throws std::logic_error.
+    void refuse_undeclared() { refuse_undeclared_ = true; }
+    // The spec of a declared key; std::logic_error when it is not declared.
+    const KeySpec& spec(std::string_view key) const;
+
+    // A declared string, choice or secret_file key, read as its spec says.
+    std::optional<std::string> text(std::string_view key);
+    // A declared integer or size key, within its spec's bounds.
+    std::optional<std::int64_t> integer(std::string_view key);
+    std::optional<std::uint64_t> bytes(std::string_view key);
 
     // Required keys report "missing required key" (at the table's position).
     std::optional<std::string> required_string(std::string_view key);
@@ -51,6 +74,8 @@ class TableReader {
     // A string that must be one of `choices`.
     std::optional<std::string> one_of(std::string_view key,
                                       std::initializer_list<std::string_view> choices);
+    std::optional<std::string> one_of(std::string_view key,
+                                      std::span<const std::string_view> choices);
     // A `*_file` key naming a secret (secret.h): empty, or a file the daemon could not
     // read at start (missing, unreadable, a directory, empty, too large) is an error
     // at the key. The value as written, also when the file has a problem.
@@ -59,7 +84,8 @@ class TableReader {
     const toml::table* table(std::string_view key);
     // An array of tables, or nullptr.
     const toml::array* table_array(std::string_view key);
-    // Marks a key as known without reading it (handled elsewhere).
+    // Marks a key as known without reading it (handled elsewhere, or refused
+    // with its own error); declared or not.
     void accept(std::string_view key);
     bool has(std::string_view key) const;
 
@@ -81,6 +107,8 @@ class TableReader {
     TableReader child(const toml::table& t, std::string child_path) const;
 
   private:
+    // With declared keys: checks that `key` is declared as one of `types`.
+    void expect(std::string_view key, std::initializer_list<KeyType> types) const;
     const toml::node* get(std::string_view key);
     void type_error(std::string_view key, const toml::node& n, std::string_view expected);
     toml::source_position position_of(std::string_view key) const;
@@ -94,6 +122,8 @@ class TableReader {
     std::vector<std::string>& warnings_;
     std::set<std::string, std::less<>> seen_;
     bool finished_ = false;  // a second finish() must not report everything twice
+    std::vector<std::span<const KeySpec>> declared_;
+    bool refuse_undeclared_ = false;
 };
 
 // ISO-8601 ("PT30M", "P1DT6H", "P2W", "P1Y" = 365 days, "P1M" = 30 days) or

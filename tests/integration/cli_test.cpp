@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "connectors/builtin.h"
+#include "connectors/mqtt/mqtt_config.h"
+#include "connectors/registry.h"
 #include "normalize/time_format.h"
 #include "storage/query.h"
 #include "storage/store.h"
@@ -211,6 +215,52 @@ TEST_F(CliTest, RejectedShowsReasonAndPayload) {
 
 TEST_F(CliTest, UnknownVerbIsAUsageError) {
     EXPECT_EQ(cli({"frobnicate"}).exit_code, 64);
+}
+
+// `meterbridge types` lists every type of the registry; `types TYPE` every key
+// of its tables (those of every connector, of its transport, its own and
+// their sub-tables', its jobs') and its verbs; an unknown type is a usage
+// error naming the known ones.
+void expect_keys(const std::string& out, std::span<const KeySpec> keys, const std::string& prefix) {
+    for (const KeySpec& k : keys) {
+        const std::string name = prefix + std::string(k.name);
+        EXPECT_NE(out.find("  " + name + " "), std::string::npos) << name << "\n" << out;
+        EXPECT_NE(out.find(std::string(k.description)), std::string::npos) << name;
+        if (k.type == KeyType::tables) expect_keys(out, k.keys, name + "[].");
+        if (k.type == KeyType::table) expect_keys(out, k.keys, name + ".<id>.");
+    }
+}
+
+TEST_F(CliTest, TypesListsEveryTypeAndEveryKeyOfEach) {
+    const auto list = cli({"types"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    const ConnectorRegistry& registry = builtin_registry();
+    ASSERT_FALSE(registry.types().empty());
+    for (const ConnectorType& t : registry.types()) {
+        SCOPED_TRACE(t.type);
+        EXPECT_NE(list.out.find(t.type + " "), std::string::npos);
+        EXPECT_NE(list.out.find(t.description), std::string::npos);
+        const auto one = cli({"types", t.type});
+        EXPECT_EQ(one.exit_code, 0) << one.err;
+        EXPECT_TRUE(one.out.starts_with(t.type + " (" + std::string(to_string(t.transport)) +
+                                        "): " + t.description + "\n"))
+            << one.out;
+        expect_keys(one.out, connector_keys(), "");
+        if (t.transport == Transport::mqtt) expect_keys(one.out, mqtt_connector_keys(), "");
+        expect_keys(one.out, t.keys, "");
+        if (!t.jobs.empty()) expect_keys(one.out, job_keys(), "");
+        for (const JobSpec& j : t.jobs) {
+            EXPECT_NE(one.out.find(fmt::format("command = \"{}\"", j.command)), std::string::npos);
+            expect_keys(one.out, j.keys, "");
+        }
+        for (const VendorVerb& v : t.verbs)
+            EXPECT_NE(one.out.find("meterbridge " + v.name + "  "), std::string::npos);
+    }
+    const auto unknown = cli({"types", "voltawre"});
+    EXPECT_EQ(unknown.exit_code, 64);
+    EXPECT_EQ(unknown.out, "");
+    EXPECT_EQ(unknown.err, fmt::format("types: unknown connector type 'voltawre' (known types: {})\n",
+                                       fmt::join(registry.type_names(), ", ")));
 }
 
 }  // namespace

@@ -1,0 +1,52 @@
+// `meterbridge run`: the daemon in the foreground (systemd Type=notify).
+#include <fmt/format.h>
+#include <malloc.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "connectors/builtin.h"
+#include "daemon/cli/verb.h"
+#include "daemon/logging.h"
+
+namespace mb {
+
+namespace {
+
+int run_daemon(const std::string& file) {
+    keep_secrets_out_of_dumps();
+    // Blocks of 128 KiB and more (batches, sort buffers) are mapped and go back to the
+    // system once freed. glibc's default raises this threshold each time such a block is
+    // freed, after which they are carved from the threads' heaps and their pages stay.
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    setup_logging();
+    // The database, its WAL and the control socket's directory stay the
+    // daemon's and its group's (0640 files), whatever umask it was started
+    // with; a stricter umask (the unit's 0027 or tighter) is kept.
+    ::umask(::umask(0) | 027);
+    if (::geteuid() == 0)
+        spdlog::warn(
+            "running as root: run meterbridge as an unprivileged user (the systemd unit uses "
+            "DynamicUser=yes)");
+    auto result = load_config(file, builtin_registry());
+    for (const auto& w : result.warnings) spdlog::warn("{}", w);
+    if (!result.config) {
+        for (const auto& e : result.errors) spdlog::error("{}", e.to_string());
+        spdlog::critical("invalid configuration {} ({} error(s))", file, result.errors.size());
+        return kExitConfig;
+    }
+    App app(std::move(*result.config), builtin_registry());
+    return app.run();
+}
+
+}  // namespace
+
+Verb add_run_verb(CLI::App& cli, std::string& config) {
+    auto* sub = cli.add_subcommand("run", "run the daemon in the foreground (systemd Type=notify)");
+    add_config_option(sub, config);
+    return {sub, [&config] { return run_daemon(config); }};
+}
+
+}  // namespace mb

@@ -1,0 +1,54 @@
+// `meterbridge status`: the running daemon's connectors and counters, asked
+// through its control socket.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+
+#include "daemon/cli/verb.h"
+#include "daemon/control/control_client.h"
+#include "normalize/detail_text.h"
+
+namespace mb {
+
+namespace {
+
+int status(const std::string& file, const std::string& format_name) {
+    auto format = parse_format(format_name);
+    if (!format) return kExitUsage;
+    auto cfg = load_or_report(file);
+    if (!cfg) return kExitConfig;
+    if (!cfg->control.enabled) {
+        fmt::print(stderr, "status: the control socket is disabled ([control] socket = \"\")\n");
+        return kExitUnavailable;
+    }
+    control::Response r;
+    try {
+        r = control_call(cfg->control.socket, control::StatusRequest{}, std::chrono::seconds(10));
+    } catch (const ControlUnavailable& e) {
+        fmt::print(stderr, "status: {}\n", e.what());
+        return kExitUnavailable;
+    }
+    if (*format == OutputFormat::table) fmt::print("{}\n", display_escape(r.detail));
+    TableWriter out(stdout, *format,
+                    {"connector", "type", "state", "messages", "rejected", "reconnects", "detail"});
+    for (const auto& c : r.connectors)
+        out.row({text(c.name), text(c.type), text(c.state),
+                 num(static_cast<std::int64_t>(c.messages)),
+                 num(static_cast<std::int64_t>(c.rejected)),
+                 num(static_cast<std::int64_t>(c.reconnects)), text(c.detail)});
+    out.finish();
+    return kExitOk;
+}
+
+}  // namespace
+
+Verb add_status_verb(CLI::App& cli, std::string& config) {
+    auto format = std::make_shared<std::string>("table");
+    auto* sub = cli.add_subcommand("status", "the running daemon's connectors and counters");
+    add_config_option(sub, config);
+    add_format_option(sub, *format);
+    return {sub, [&config, format] { return status(config, *format); }};
+}
+
+}  // namespace mb

@@ -1,0 +1,98 @@
+#include "daemon/cli/verb.h"
+
+#include <fmt/format.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "connectors/builtin.h"
+#include "normalize/time_format.h"
+#include "storage/query.h"
+
+namespace mb {
+
+void add_config_option(CLI::App* sub, std::string& config) {
+    sub->add_option("-c,--config", config, "configuration file")->capture_default_str();
+}
+
+void add_format_option(CLI::App* sub, std::string& format) {
+    sub->add_option("--format", format, "table, csv or json")
+        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->capture_default_str();
+}
+
+std::optional<Config> load_or_report(const std::string& file) {
+    auto result = load_config(file, builtin_registry());
+    for (const auto& w : result.warnings) fmt::print(stderr, "warning: {}\n", w);
+    for (const auto& e : result.errors) fmt::print(stderr, "{}\n", e.to_string());
+    return std::move(result.config);
+}
+
+std::optional<OutputFormat> parse_format(const std::string& f) {
+    if (f == "table") return OutputFormat::table;
+    if (f == "csv") return OutputFormat::csv;
+    if (f == "json") return OutputFormat::json;
+    return std::nullopt;
+}
+
+int with_db(const std::string& file, const std::function<int(sql::Db&)>& fn) {
+    auto cfg = load_or_report(file);
+    if (!cfg) return kExitConfig;
+    try {
+        auto db = open_read_only(cfg->storage.path);
+        return fn(db);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return kExitCantCreate;
+    }
+}
+
+int print_rows(const std::string& file, const std::string& format_name,
+               std::vector<std::string> columns,
+               const std::function<void(sql::Db&, TableWriter&)>& fill) {
+    auto format = parse_format(format_name);
+    if (!format) return kExitUsage;
+    return with_db(file, [&](sql::Db& db) {
+        TableWriter out(stdout, *format, std::move(columns));
+        fill(db, out);
+        out.finish();
+        return kExitOk;
+    });
+}
+
+void keep_secrets_out_of_dumps() {
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fmt::print(stderr, "warning: prctl(PR_SET_DUMPABLE, 0): {}\n", std::strerror(errno));
+    // With fs.suid_dumpable = 2 a non-dumpable process still dumps (for root): not us.
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_CORE, &none) != 0)
+        fmt::print(stderr, "warning: setrlimit(RLIMIT_CORE, 0): {}\n", std::strerror(errno));
+}
+
+Cell text(std::string s) {
+    return Cell{std::move(s)};
+}
+
+Cell num(std::int64_t v) {
+    return Cell{std::to_string(v), true};
+}
+
+Cell num(double v) {
+    return Cell{format_number(v), true};
+}
+
+Cell time_cell(std::optional<TimeMs> t) {
+    if (!t) return Cell{"", false, true};
+    return Cell{format_iso_ms(*t)};
+}
+
+Cell opt_text(const std::optional<std::string>& s) {
+    if (!s) return Cell{"", false, true};
+    return Cell{*s};
+}
+
+}  // namespace mb

@@ -1,0 +1,90 @@
+// The verbs of the `meterbridge` command line: each verb file (daemon/cli/
+// <verb>.cpp) adds its subcommand with its options and returns what runs when
+// it is chosen; main.cpp only assembles them. Also what several verbs share:
+// the -c/--config and --format options, loading the configuration, opening
+// the database read-only, table cells.
+//
+// Exit codes (DESIGN.md §5): 0 ok, 64 usage, 65 bad input data (query
+// filters, a command value the device cannot take), 69 the daemon or device
+// is unavailable, 73 cannot open/create the database, 78 configuration
+// error, 1 other failures (a command the device refused or did not answer).
+//
+// Who calls: main(), on the main thread, once per process. A verb's options
+// live in state its run function owns (captured), valid until it returns.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/app.h"
+#include "daemon/config.h"
+#include "daemon/table_writer.h"
+#include "normalize/model.h"
+#include "storage/sqlite.h"
+
+namespace mb {
+
+class ConnectorRegistry;
+
+inline constexpr const char* kDefaultConfig = "/etc/meterbridge/meterbridge.toml";
+inline constexpr int kExitUnavailable = 69;
+
+// One subcommand and what runs when it is the one given.
+struct Verb {
+    CLI::App* command = nullptr;
+    std::function<int()> run;
+};
+
+// The verbs, in the order `meterbridge --help` lists them. `config` is the
+// -c/--config value every verb that takes one writes.
+Verb add_run_verb(CLI::App& cli, std::string& config);
+Verb add_check_config_verb(CLI::App& cli, std::string& config);
+Verb add_query_verb(CLI::App& cli, std::string& config);
+Verb add_stats_verb(CLI::App& cli, std::string& config);
+Verb add_rejected_verb(CLI::App& cli, std::string& config);
+Verb add_devices_verb(CLI::App& cli, std::string& config);
+Verb add_commands_verb(CLI::App& cli, std::string& config);
+Verb add_command_verb(CLI::App& cli, std::string& config);
+Verb add_status_verb(CLI::App& cli, std::string& config);
+Verb add_jobs_verb(CLI::App& cli, std::string& config);
+Verb add_consent_verb(CLI::App& cli, std::string& config);
+Verb add_types_verb(CLI::App& cli, const ConnectorRegistry& registry);
+// The verbs the registry's rows supply (connectors/vendor_verb.h).
+std::vector<Verb> add_vendor_verbs(CLI::App& cli, std::string& config,
+                                   const ConnectorRegistry& registry);
+
+// -c/--config, bound to `config`.
+void add_config_option(CLI::App* sub, std::string& config);
+// --format table|csv|json, bound to `format` (default "table").
+void add_format_option(CLI::App* sub, std::string& format);
+
+// Loads and validates; on errors prints one line each to stderr and returns nullopt.
+std::optional<Config> load_or_report(const std::string& file);
+std::optional<OutputFormat> parse_format(const std::string& f);
+// Loads the configuration and opens its database read-only for `fn`:
+// 78 on a bad configuration, 73 when the database cannot be opened.
+int with_db(const std::string& file, const std::function<int(sql::Db&)>& fn);
+// The listing verbs: prints the rows `fill` writes from that database as a
+// table of `columns` in `format_name` (table, csv or json); exit as with_db,
+// 64 for an unknown format.
+int print_rows(const std::string& file, const std::string& format_name,
+               std::vector<std::string> columns,
+               const std::function<void(sql::Db&, TableWriter&)>& fill);
+
+// Broker, XMPP and akenza secrets live in this process's memory: no core dump
+// may put them on disk, and no other process of the same user may read its
+// memory (/proc/PID/mem, ptrace). Called before anything reads a secret.
+void keep_secrets_out_of_dumps();
+
+Cell text(std::string s);
+Cell num(std::int64_t v);
+Cell num(double v);
+Cell time_cell(std::optional<TimeMs> t);
+Cell opt_text(const std::optional<std::string>& s);
+
+}  // namespace mb
