@@ -115,7 +115,7 @@ std::optional<RegisterMapping> parse_register(TableReader& one, std::uint32_t id
     m.quantity = q.value_or(fmt::format("{}{}", quantity::register_prefix, id));
     if (q && !quantity::is_valid_name(*q)) {
         one.error("quantity",
-                  fmt::format("'{}' is not a canonical quantity (README: data model) nor "
+                  fmt::format("'{}' is not a canonical quantity (docs/data-model.md) nor "
                               "register.<name> (letters, digits, '_', '.', '-')",
                               *q));
         ok = false;

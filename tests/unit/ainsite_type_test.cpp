@@ -234,10 +234,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "connectors[0].registers: expected a table, got an integer"},
         RegisterError{"[connectors.registers.5]\nquantity = \"energy\"\n",
                       "connectors[0].registers.5.quantity: 'energy' is not a canonical quantity "
-                      "(README: data model) nor register.<name> (letters, digits, '_', '.', '-')"},
+                      "(docs/data-model.md) nor register.<name> (letters, digits, '_', '.', '-')"},
         RegisterError{"[connectors.registers.5]\nquantity = \"register.a b\"\n",
                       "connectors[0].registers.5.quantity: 'register.a b' is not a canonical "
-                      "quantity (README: data model) nor register.<name> (letters, digits, '_', "
+                      "quantity (docs/data-model.md) nor register.<name> (letters, digits, '_', "
                       "'.', '-')"},
         RegisterError{"[connectors.registers.5]\nquantity = "
                       "\"electricity.energy.consumption\"\nunit = \"kWh\"\n",
