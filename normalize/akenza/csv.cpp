@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "normalize/topic.h"
 
 namespace mb::akenza {
@@ -64,6 +66,22 @@ std::string parse_csv(std::string_view text, char delim, std::vector<CsvRow>& ro
         if (!blank) rows.push_back(std::move(row));
     }
     return {};
+}
+
+std::optional<std::size_t> csv_column(const std::vector<std::string>& tokens,
+                                      const std::vector<std::string>* header) {
+    if (tokens.size() != 1) return std::nullopt;
+    const std::string& t = tokens[0];
+    if (header != nullptr) {
+        for (std::size_t c = 0; c < header->size(); ++c)
+            if (trim_blanks((*header)[c]) == t) return c;
+        return std::nullopt;
+    }
+    if (t.empty() || (t.size() > 1 && t[0] == '0')) return std::nullopt;  // RFC 6901 indexes
+    std::size_t index = 0;
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), index);
+    if (ec != std::errc{} || p != t.data() + t.size()) return std::nullopt;
+    return index;
 }
 
 }  // namespace mb::akenza

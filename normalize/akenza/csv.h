@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,5 +25,11 @@ struct CsvRow {
 // dropped, CRLF/LF/CR line ends, blank lines skipped. Returns a malformed
 // detail or "".
 std::string parse_csv(std::string_view text, char delim, std::vector<CsvRow>& rows);
+
+// The column a mapping's pointer names, from its unescaped tokens: one token,
+// a header name, or a zero-based index ("/0") when the payload has no header
+// line (header == nullptr); nullopt when it names none.
+std::optional<std::size_t> csv_column(const std::vector<std::string>& tokens,
+                                      const std::vector<std::string>* header);
 
 }  // namespace mb::akenza

@@ -90,6 +90,11 @@
 // Europe/Paris comes from the system tz database through date's tz library
 // (tzdata), looked up once per process; the decoder is still a function of its
 // inputs and that reference data.
+//
+// Its parts: quoalise_landmarks.h (the XML tree, error answers),
+// senml_reader.h (one record at a time), quoalise_number.h (numbers, units,
+// durations), quoalise_readings.h (window, stamping, canonical readings),
+// quoalise_request.h and upstream_error.h.
 #pragma once
 
 #include <date/date.h>

@@ -178,6 +178,20 @@ TEST_F(AkenzaDecoderTest, NestedPointersArrayIndexesAndEscapes) {
                             Reading{"dev-1", "register.mn", "", Kind::cumulative, kNow, kNow, 8}));
 }
 
+// RFC 6901 §4: "~01" is the key "~1" (not "/"), "~1~0" is "/~".
+TEST(AkenzaDecoder, PointerEscapesReadInOrder) {
+    AkenzaOptions o;
+    o.secret = std::string(kSecret);
+    o.mappings = {reading("default", "/a~01", "register.a"),
+                  reading("default", "/b~1~0", "register.b")};
+    AkenzaDecoder d(o);
+    auto r = d.decode(RawMessage{"akenza", up(), R"({"a~1": 1, "a/": 9, "b/~": 2})", "", kNow});
+    ASSERT_TRUE(r.ok()) << r.reject->reason();
+    EXPECT_THAT(r.readings,
+                ElementsAre(Reading{"dev-1", "register.a", "", Kind::instant, kNow, kNow, 1},
+                            Reading{"dev-1", "register.b", "", Kind::instant, kNow, kNow, 2}));
+}
+
 TEST_F(AkenzaDecoderTest, UnixMillisecondTimestamp) {
     auto r = decode(up("ms"), fixture("unix_ms.json"));
     ASSERT_TRUE(r.ok()) << r.reject->reason();
