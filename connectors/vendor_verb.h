@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,7 @@ struct VendorVerb {
     bool uses_config = false;
     // Reads secrets: the CLI keeps the process out of core dumps first.
     bool reads_secrets = false;
-    std::vector<VerbArgument> arguments;
+    std::span<const VerbArgument> arguments{};  // a static table
     // What to print on stdout on success (one line, without its newline).
     std::function<std::string(const VerbInput&)> run;
 };

@@ -28,6 +28,42 @@ sql::Db open_read_only(const std::filesystem::path& path) {
     return db;
 }
 
+namespace {
+
+// A listing's statement: `select`, then `filter` when `value` is set, then
+// `tail`. ?1 is `limit` when there is one and `value` the next parameter;
+// `filter` and `tail` name them so.
+struct Listing {
+    std::string_view select;             // SELECT ... FROM ... [WHERE ...]
+    std::string_view filter{};           // e.g. " WHERE source = ?1"
+    std::optional<std::string> value{};  // the filter's value; none: every row
+    std::string_view tail{};             // ORDER BY, LIMIT
+    std::optional<std::int64_t> limit{};
+};
+
+// Prepares the listing and calls `row` with the statement at each result row.
+template <typename Row>
+void each_row(sql::Db& db, const Listing& l, Row&& row) {
+    std::string sqltext(l.select);
+    if (l.value) sqltext += l.filter;
+    sqltext += l.tail;
+    sql::Stmt st(db, sqltext);
+    int next = 1;
+    if (l.limit) st.bind(next++, *l.limit);
+    if (l.value) st.bind(next, *l.value);
+    while (st.step()) row(st);
+}
+
+// each_row, each row read into a T whose fields `read` lists in column order.
+template <typename T, typename Read>
+std::vector<T> load_rows(sql::Db& db, const Listing& l, Read&& read) {
+    std::vector<T> out;
+    each_row(db, l, [&](const sql::Stmt& st) { read(st, out.emplace_back()); });
+    return out;
+}
+
+}  // namespace
+
 void for_each_reading(sql::Db& db, const ReadingFilter& f,
                       const std::function<void(const ReadingRow&)>& fn) {
     std::string sqltext =
@@ -50,227 +86,141 @@ void for_each_reading(sql::Db& db, const ReadingFilter& f,
     if (f.limit) st.bind(idx(":limit"), *f.limit);
     ReadingRow row;
     while (st.step()) {
-        row.source = st.column_text(0);
-        row.meter = st.column_text(1);
-        row.quantity = st.column_text(2);
-        row.unit = st.column_text(3);
-        row.kind = st.column_text(4);
-        row.ts_start = st.column_int(5);
-        row.ts_end = st.column_int(6);
-        row.value = st.column_double(7);
-        row.received_at = st.column_int(8);
+        st.read(row.source, row.meter, row.quantity, row.unit, row.kind, row.ts_start, row.ts_end,
+                row.value, row.received_at);
         fn(row);
     }
 }
 
 std::vector<SourceStatsRow> source_stats(sql::Db& db) {
-    sql::Stmt st(db,
-                 "SELECT source, messages, readings, duplicates, revisions, rejected, states, "
-                 "last_received_at FROM source_stats ORDER BY source");
-    std::vector<SourceStatsRow> out;
-    while (st.step()) {
-        SourceStatsRow r;
-        r.source = st.column_text(0);
-        r.messages = st.column_int(1);
-        r.readings = st.column_int(2);
-        r.duplicates = st.column_int(3);
-        r.revisions = st.column_int(4);
-        r.rejected = st.column_int(5);
-        r.states = st.column_int(6);
-        if (!st.column_is_null(7)) r.last_received_at = st.column_int(7);
-        out.push_back(std::move(r));
-    }
-    return out;
+    return load_rows<SourceStatsRow>(
+        db,
+        {.select = "SELECT source, messages, readings, duplicates, revisions, rejected, states, "
+                   "last_received_at FROM source_stats ORDER BY source"},
+        [](const sql::Stmt& st, SourceStatsRow& r) {
+            st.read(r.source, r.messages, r.readings, r.duplicates, r.revisions, r.rejected,
+                    r.states, r.last_received_at);
+        });
 }
 
 void for_each_rejected(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
                        const std::function<void(const RejectedRow&)>& fn) {
-    std::string sqltext =
-        "SELECT received_at, source, topic, reason, CAST(payload AS TEXT), payload_size FROM "
-        "messages "
-        "WHERE reason IS NOT NULL";
-    if (source) sqltext += " AND source = ?2";
-    sqltext += " ORDER BY received_at DESC, id DESC LIMIT ?1";
-    sql::Stmt st(db, sqltext);
-    st.bind(1, limit);
-    if (source) st.bind(2, *source);
     RejectedRow r;
-    while (st.step()) {
-        r.received_at = st.column_int(0);
-        r.source = st.column_text(1);
-        r.topic = st.column_text(2);
-        r.reason = st.column_text(3);
-        r.payload = st.column_text(4);
-        r.payload_size = st.column_int(5);
-        fn(r);
-    }
+    each_row(db,
+             {.select = "SELECT received_at, source, topic, reason, CAST(payload AS TEXT), "
+                        "payload_size FROM messages WHERE reason IS NOT NULL",
+              .filter = " AND source = ?2",
+              .value = source,
+              .tail = " ORDER BY received_at DESC, id DESC LIMIT ?1",
+              .limit = limit},
+             [&](const sql::Stmt& st) {
+                 st.read(r.received_at, r.source, r.topic, r.reason, r.payload, r.payload_size);
+                 fn(r);
+             });
 }
-
-namespace {
-
-std::optional<std::string> opt_text(sql::Stmt& st, int i) {
-    if (st.column_is_null(i)) return std::nullopt;
-    return std::string(st.column_text(i));
-}
-
-std::optional<std::int64_t> opt_int(sql::Stmt& st, int i) {
-    if (st.column_is_null(i)) return std::nullopt;
-    return st.column_int(i);
-}
-
-}  // namespace
 
 std::vector<DeviceRow> load_devices(sql::Db& db, const std::optional<std::string>& source) {
-    std::string sqltext =
-        "SELECT source, gateway, device, product_id, online, last_seen, first_seen, synced_at, "
-        "stale_after, vendor_code, comm_type, ip, mac, name, description, location, server_id, "
-        "sub_type, protocol_state FROM devices";
-    if (source) sqltext += " WHERE source = ?1";
-    sqltext += " ORDER BY source, gateway, device";
-    sql::Stmt st(db, sqltext);
-    if (source) st.bind(1, *source);
-    std::vector<DeviceRow> out;
-    while (st.step()) {
-        DeviceRow d;
-        d.source = st.column_text(0);
-        d.gateway = st.column_text(1);
-        d.device = st.column_text(2);
-        d.product_id = opt_text(st, 3);
-        if (auto o = opt_int(st, 4)) d.online = *o != 0;
-        d.last_seen = opt_int(st, 5);
-        d.first_seen = opt_int(st, 6);
-        d.synced_at = opt_int(st, 7);
-        d.stale_after_ms = opt_int(st, 8);
-        d.vendor_code = opt_text(st, 9);
-        d.comm_type = opt_text(st, 10);
-        d.ip = opt_text(st, 11);
-        d.mac = opt_text(st, 12);
-        d.name = opt_text(st, 13);
-        d.description = opt_text(st, 14);
-        d.location = opt_text(st, 15);
-        d.server_id = opt_text(st, 16);
-        d.sub_type = opt_text(st, 17);
-        d.protocol_state = opt_text(st, 18);
-        out.push_back(std::move(d));
-    }
-    return out;
+    return load_rows<DeviceRow>(
+        db,
+        {.select = "SELECT source, gateway, device, product_id, online, last_seen, first_seen, "
+                   "synced_at, stale_after, vendor_code, comm_type, ip, mac, name, description, "
+                   "location, server_id, sub_type, protocol_state FROM devices",
+         .filter = " WHERE source = ?1",
+         .value = source,
+         .tail = " ORDER BY source, gateway, device"},
+        [](const sql::Stmt& st, DeviceRow& d) {
+            st.read(d.source, d.gateway, d.device, d.product_id, d.online, d.last_seen,
+                    d.first_seen, d.synced_at, d.stale_after_ms, d.vendor_code, d.comm_type, d.ip,
+                    d.mac, d.name, d.description, d.location, d.server_id, d.sub_type,
+                    d.protocol_state);
+        });
 }
 
 void for_each_command(sql::Db& db, const std::optional<std::string>& source, std::int64_t limit,
                       const std::function<void(const CommandRow&)>& fn) {
-    std::string sqltext =
-        "SELECT source, gateway, device, request_id, code, value, outcome, sent_at, result_code, "
-        "result_msg, answered_at FROM commands";
-    if (source) sqltext += " WHERE source = ?2";
-    sqltext += " ORDER BY sent_at DESC, id DESC LIMIT ?1";
-    sql::Stmt st(db, sqltext);
-    st.bind(1, limit);
-    if (source) st.bind(2, *source);
-    while (st.step()) {
-        CommandRow c;
-        c.source = st.column_text(0);
-        c.gateway = st.column_text(1);
-        c.device = st.column_text(2);
-        c.request_id = st.column_text(3);
-        c.dp = st.column_text(4);
-        c.value = st.column_text(5);
-        c.outcome = st.column_text(6);
-        c.sent_at = st.column_int(7);
-        c.result_code = opt_int(st, 8);
-        c.result_msg = opt_text(st, 9);
-        c.answered_at = opt_int(st, 10);
-        fn(c);
-    }
+    each_row(db,
+             {.select = "SELECT source, gateway, device, request_id, code, value, outcome, "
+                        "sent_at, result_code, result_msg, answered_at FROM commands",
+              .filter = " WHERE source = ?2",
+              .value = source,
+              .tail = " ORDER BY sent_at DESC, id DESC LIMIT ?1",
+              .limit = limit},
+             [&](const sql::Stmt& st) {
+                 CommandRow c;
+                 st.read(c.source, c.gateway, c.device, c.request_id, c.dp, c.value, c.outcome,
+                         c.sent_at, c.result_code, c.result_msg, c.answered_at);
+                 fn(c);
+             });
 }
 
 void for_each_job_run(sql::Db& db, const std::optional<std::string>& job, std::int64_t limit,
                       const std::function<void(const JobRunRow&)>& fn) {
-    std::string sqltext =
-        "SELECT source, job, command, coalesce(usage_point, ''), coalesce(direction, ''), "
-        "coalesce(window_start, ''), coalesce(window_end, ''), outcome, coalesce(error, ''), "
-        "coalesce(upstream_issuer, ''), coalesce(upstream_code, ''), started_at, finished_at, "
-        "records FROM job_runs";
-    if (job) sqltext += " WHERE job = ?2";
-    sqltext += " ORDER BY started_at DESC, id DESC LIMIT ?1";
-    sql::Stmt st(db, sqltext);
-    st.bind(1, limit);
-    if (job) st.bind(2, *job);
-    while (st.step()) {
-        JobRunRow r;
-        r.source = st.column_text(0);
-        r.job = st.column_text(1);
-        r.command = st.column_text(2);
-        r.usage_point = st.column_text(3);
-        r.direction = st.column_text(4);
-        r.window_start = st.column_text(5);
-        r.window_end = st.column_text(6);
-        r.outcome = st.column_text(7);
-        r.error = st.column_text(8);
-        r.upstream_issuer = st.column_text(9);
-        r.upstream_code = st.column_text(10);
-        r.started_at = st.column_int(11);
-        r.finished_at = opt_int(st, 12);
-        r.records = st.column_int(13);
-        fn(r);
-    }
+    each_row(
+        db,
+        {.select = "SELECT source, job, command, coalesce(usage_point, ''), coalesce(direction, "
+                   "''), coalesce(window_start, ''), coalesce(window_end, ''), outcome, "
+                   "coalesce(error, ''), coalesce(upstream_issuer, ''), coalesce(upstream_code, "
+                   "''), started_at, finished_at, records FROM job_runs",
+         .filter = " WHERE job = ?2",
+         .value = job,
+         .tail = " ORDER BY started_at DESC, id DESC LIMIT ?1",
+         .limit = limit},
+        [&](const sql::Stmt& st) {
+            JobRunRow r;
+            st.read(r.source, r.job, r.command, r.usage_point, r.direction, r.window_start,
+                    r.window_end, r.outcome, r.error, r.upstream_issuer, r.upstream_code,
+                    r.started_at, r.finished_at, r.records);
+            fn(r);
+        });
 }
 
 std::vector<JobProgressRow> load_job_progress(sql::Db& db, const std::string& source) {
-    sql::Stmt st(db,
-                 "SELECT source, job, usage_point, direction, done, floor FROM job_progress "
-                 "WHERE source = ?1 ORDER BY job, usage_point, direction");
-    st.bind(1, source);
-    std::vector<JobProgressRow> out;
-    while (st.step())
-        out.push_back(JobProgressRow{std::string(st.column_text(0)), std::string(st.column_text(1)),
-                                     std::string(st.column_text(2)), std::string(st.column_text(3)),
-                                     std::string(st.column_text(4)), opt_text(st, 5)});
-    return out;
+    return load_rows<JobProgressRow>(
+        db,
+        {.select = "SELECT source, job, usage_point, direction, done, floor FROM job_progress",
+         .filter = " WHERE source = ?1",
+         .value = source,
+         .tail = " ORDER BY job, usage_point, direction"},
+        [](const sql::Stmt& st, JobProgressRow& p) {
+            st.read(p.source, p.job, p.usage_point, p.direction, p.done, p.floor);
+        });
 }
 
 std::vector<ConsentRow> load_consents(sql::Db& db, const std::optional<std::string>& source) {
-    std::string sqltext =
-        "SELECT source, usage_point, state, coalesce(job, ''), granted_at, expires_at, "
-        "updated_at FROM consents";
-    if (source) sqltext += " WHERE source = ?1";
-    sqltext += " ORDER BY source, usage_point";
-    sql::Stmt st(db, sqltext);
-    if (source) st.bind(1, *source);
-    std::vector<ConsentRow> out;
-    while (st.step()) {
-        ConsentRow c;
-        c.source = st.column_text(0);
-        c.usage_point = st.column_text(1);
-        c.state = st.column_text(2);
-        c.job = st.column_text(3);
-        c.granted_at = opt_int(st, 4);
-        c.expires_at = opt_int(st, 5);
-        c.updated_at = st.column_int(6);
-        out.push_back(std::move(c));
-    }
-    return out;
+    return load_rows<ConsentRow>(
+        db,
+        {.select = "SELECT source, usage_point, state, coalesce(job, ''), granted_at, "
+                   "expires_at, updated_at FROM consents",
+         .filter = " WHERE source = ?1",
+         .value = source,
+         .tail = " ORDER BY source, usage_point"},
+        [](const sql::Stmt& st, ConsentRow& c) {
+            st.read(c.source, c.usage_point, c.state, c.job, c.granted_at, c.expires_at,
+                    c.updated_at);
+        });
 }
 
 std::vector<AuthorizeUriRow> load_authorize_uris(sql::Db& db,
                                                  const std::optional<std::string>& source) {
-    std::string sqltext = "SELECT source, job, uri, requested_at FROM authorize_uris";
-    if (source) sqltext += " WHERE source = ?1";
-    sqltext += " ORDER BY source, job";
-    sql::Stmt st(db, sqltext);
-    if (source) st.bind(1, *source);
-    std::vector<AuthorizeUriRow> out;
-    while (st.step())
-        out.push_back(AuthorizeUriRow{std::string(st.column_text(0)),
-                                      std::string(st.column_text(1)),
-                                      std::string(st.column_text(2)), st.column_int(3)});
-    return out;
+    return load_rows<AuthorizeUriRow>(
+        db,
+        {.select = "SELECT source, job, uri, requested_at FROM authorize_uris",
+         .filter = " WHERE source = ?1",
+         .value = source,
+         .tail = " ORDER BY source, job"},
+        [](const sql::Stmt& st, AuthorizeUriRow& u) {
+            st.read(u.source, u.job, u.uri, u.requested_at);
+        });
 }
 
 std::map<std::string, TimeMs> last_job_runs(sql::Db& db, const std::string& source) {
-    sql::Stmt st(db, "SELECT job, max(started_at) FROM job_runs WHERE source = ?1 GROUP BY job");
-    st.bind(1, source);
     std::map<std::string, TimeMs> out;
-    while (st.step()) out[std::string(st.column_text(0))] = st.column_int(1);
+    each_row(db,
+             {.select = "SELECT job, max(started_at) FROM job_runs",
+              .filter = " WHERE source = ?1",
+              .value = source,
+              .tail = " GROUP BY job"},
+             [&](const sql::Stmt& st) { out[std::string(st.column_text(0))] = st.column_int(1); });
     return out;
 }
 

@@ -232,11 +232,11 @@ SELECT source, gateway, device, request_id, code AS dp, value, )sql" +
 FROM commands;
 )sql";
 
-// v3: what the Enedis jobs did and know — one row per request (window,
-// outcome, the upstream's words), the days done per (job, usage point,
-// direction) so a restart resumes without refetching, and the authorize URIs.
-constexpr std::string_view kV3 = R"sql(
-CREATE TABLE job_runs (
+// The job_runs table as v3 created it and v4 rebuilt it (under a temporary
+// name): they differ only in the outcomes the CHECK allows. The text is part of
+// existing databases (sqlite_master keeps it), so each migration's stays as it ran.
+std::string job_runs_table(std::string_view name, std::string_view outcomes) {
+    return fmt::format(R"sql(CREATE TABLE {} (
     id              INTEGER PRIMARY KEY,
     source          TEXT    NOT NULL,
     job             TEXT    NOT NULL,
@@ -248,8 +248,7 @@ CREATE TABLE job_runs (
     started_at      INTEGER NOT NULL,
     finished_at     INTEGER,
     outcome         TEXT    NOT NULL
-                    CHECK (outcome IN ('running', 'ok', 'error', 'no_older_data', 'timeout',
-                                       'disconnected', 'aborted')),
+                    CHECK (outcome IN ({})),
     records         INTEGER NOT NULL DEFAULT 0,
     error           TEXT,
     upstream_issuer TEXT,
@@ -257,7 +256,19 @@ CREATE TABLE job_runs (
     run_key         TEXT    NOT NULL,  -- the connector's id of the request
     UNIQUE (source, run_key)
 );
-CREATE INDEX job_runs_by_job ON job_runs (source, job, started_at);
+)sql",
+                       name, outcomes);
+}
+
+// v3: what the Enedis jobs did and know — one row per request (window,
+// outcome, the upstream's words), the days done per (job, usage point,
+// direction) so a restart resumes without refetching, and the authorize URIs.
+const std::string kV3 = "\n" +
+                        job_runs_table("job_runs",
+                                       "'running', 'ok', 'error', 'no_older_data', 'timeout',\n"
+                                       "                                       'disconnected', "
+                                       "'aborted'") +
+                        R"sql(CREATE INDEX job_runs_by_job ON job_runs (source, job, started_at);
 
 CREATE TABLE job_progress (
     source      TEXT NOT NULL,
@@ -293,30 +304,12 @@ FROM job_runs;
 
 // v4: a job run may end in 'no_consent' (the upstream's ADAM-DC-0008). SQLite
 // cannot change a CHECK in place: the table is rebuilt, its rows kept.
-constexpr std::string_view kV4 = R"sql(
-DROP VIEW IF EXISTS job_runs_v;
-CREATE TABLE job_runs_v4 (
-    id              INTEGER PRIMARY KEY,
-    source          TEXT    NOT NULL,
-    job             TEXT    NOT NULL,
-    command         TEXT    NOT NULL,
-    usage_point     TEXT,
-    direction       TEXT,
-    window_start    TEXT,              -- YYYY-MM-DD, French local days, inclusive
-    window_end      TEXT,              -- exclusive
-    started_at      INTEGER NOT NULL,
-    finished_at     INTEGER,
-    outcome         TEXT    NOT NULL
-                    CHECK (outcome IN ('running', 'ok', 'error', 'no_older_data', 'no_consent',
-                                       'timeout', 'disconnected', 'aborted')),
-    records         INTEGER NOT NULL DEFAULT 0,
-    error           TEXT,
-    upstream_issuer TEXT,
-    upstream_code   TEXT,
-    run_key         TEXT    NOT NULL,  -- the connector's id of the request
-    UNIQUE (source, run_key)
-);
-INSERT INTO job_runs_v4 SELECT * FROM job_runs;
+const std::string kV4 =
+    "\nDROP VIEW IF EXISTS job_runs_v;\n" +
+    job_runs_table("job_runs_v4",
+                   "'running', 'ok', 'error', 'no_older_data', 'no_consent',\n"
+                   "                                       'timeout', 'disconnected', 'aborted'") +
+    R"sql(INSERT INTO job_runs_v4 SELECT * FROM job_runs;
 DROP TABLE job_runs;
 ALTER TABLE job_runs_v4 RENAME TO job_runs;
 CREATE INDEX job_runs_by_job ON job_runs (source, job, started_at);
@@ -326,8 +319,8 @@ CREATE INDEX job_runs_by_job ON job_runs (source, job, started_at);
 
 const std::string kV1All = std::string(kV1) + kViews;
 const std::string kV2All = std::string(kV2) + kViewsV2;
-const std::string kV3All = std::string(kV3) + kViewsV3;
-const std::string kV4All = std::string(kV4) + kViewsV3;
+const std::string kV3All = kV3 + kViewsV3;
+const std::string kV4All = kV4 + kViewsV3;
 
 const std::array<Migration, 4> kMigrations{{
     {1,

@@ -52,6 +52,11 @@ class Db {
     std::unique_ptr<sqlite3, Close> db_;
 };
 
+// A value bound as a BLOB (text binds as TEXT).
+struct Blob {
+    std::string_view bytes;
+};
+
 class Stmt {
   public:
     Stmt() = default;
@@ -67,6 +72,23 @@ class Stmt {
     bool step();
     void reset();  // also clears bindings
 
+    // reset(), then `values` bound to ?1, ?2, ... in order (an empty optional
+    // binds NULL), then step(): one execution of the statement.
+    template <typename... V>
+    bool run(const V&... values) {
+        reset();
+        int index = 0;
+        (bind_value(++index, values), ...);
+        return step();
+    }
+    // The columns of the current row, from column 0 on, into `out` in order
+    // (NULL: an empty optional; into a plain value, 0 or "").
+    template <typename... T>
+    void read(T&... out) const {
+        int index = 0;
+        (read_value(index++, out), ...);
+    }
+
     std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_.get(), i); }
     double column_double(int i) const { return sqlite3_column_double(stmt_.get(), i); }
     bool column_is_null(int i) const { return sqlite3_column_type(stmt_.get(), i) == SQLITE_NULL; }
@@ -77,6 +99,31 @@ class Stmt {
     sqlite3_stmt* get() const { return stmt_.get(); }
 
   private:
+    void bind_value(int i, std::int64_t v) { bind(i, v); }
+    void bind_value(int i, double v) { bind(i, v); }
+    void bind_value(int i, std::string_view v) { bind(i, v); }
+    void bind_value(int i, Blob v) { bind_blob(i, v.bytes); }
+    void bind_value(int i, std::nullopt_t) { bind_null(i); }
+    template <typename T>
+    void bind_value(int i, const std::optional<T>& v) {
+        if (v)
+            bind_value(i, *v);
+        else
+            bind_null(i);
+    }
+    void read_value(int i, std::int64_t& v) const { v = column_int(i); }
+    void read_value(int i, double& v) const { v = column_double(i); }
+    void read_value(int i, std::string& v) const { v = column_text(i); }
+    void read_value(int i, bool& v) const { v = column_int(i) != 0; }
+    template <typename T>
+    void read_value(int i, std::optional<T>& v) const {
+        if (column_is_null(i)) {
+            v.reset();
+        } else {
+            read_value(i, v.emplace());
+        }
+    }
+
     void check(int rc, std::string_view what) const;
     struct Finalize {
         void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }

@@ -10,6 +10,16 @@
 
 namespace mb {
 
+namespace {
+
+// Empty text is stored as NULL.
+std::optional<std::string_view> null_if_empty(const std::string& v) {
+    if (v.empty()) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
 std::size_t Store::SeriesKeyHash::operator()(const SeriesKeyView& k) const {
     const std::hash<std::string_view> h;
     std::size_t seed = h(k.source);
@@ -187,9 +197,7 @@ const Store::SeriesInfo* Store::lookup_series(const std::string& source, const R
         entry->first.source != source) {
         auto it = series_cache_.find(SeriesKeyView{source, r.meter, r.quantity});
         if (it == series_cache_.end()) {
-            find_series_.reset();
-            find_series_.bind(1, source).bind(2, r.meter).bind(3, r.quantity);
-            if (!find_series_.step()) {
+            if (!find_series_.run(source, r.meter, r.quantity)) {
                 find_series_.reset();
                 return nullptr;  // new series: created on insert
             }
@@ -215,13 +223,7 @@ const Store::SeriesInfo* Store::lookup_series(const std::string& source, const R
 }
 
 std::int64_t Store::create_series(const std::string& source, const Reading& r) {
-    insert_series_.reset();
-    insert_series_.bind(1, source)
-        .bind(2, r.meter)
-        .bind(3, r.quantity)
-        .bind(4, r.unit)
-        .bind(5, to_string(r.kind));
-    insert_series_.step();
+    insert_series_.run(source, r.meter, r.quantity, r.unit, to_string(r.kind));
     const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
     last_series_ =
         &*series_cache_
@@ -231,25 +233,14 @@ std::int64_t Store::create_series(const std::string& source, const Reading& r) {
 }
 
 std::int64_t Store::insert_message(const RawMessage& m, const std::string* reason) {
-    auto& s = insert_message_;
-    s.reset();
-    s.bind(1, m.received_at).bind(2, m.source).bind(3, m.topic);
-    if (m.content_type.empty())
-        s.bind_null(4);
-    else
-        s.bind(4, m.content_type);
-    if (reason) {
-        s.bind(5, *reason);
-        s.bind_blob(6, std::string_view(m.payload).substr(0, options_.max_stored_payload));
-    } else {
-        s.bind_null(5);
-        if (options_.raw_retention.count() > 0)
-            s.bind_blob(6, m.payload);
-        else
-            s.bind_null(6);
-    }
-    s.bind(7, static_cast<std::int64_t>(m.received_size.value_or(m.payload.size())));
-    s.step();
+    std::optional<sql::Blob> payload;  // none: not kept
+    if (reason)
+        payload = sql::Blob{std::string_view(m.payload).substr(0, options_.max_stored_payload)};
+    else if (options_.raw_retention.count() > 0)
+        payload = sql::Blob{m.payload};
+    insert_message_.run(m.received_at, m.source, m.topic, null_if_empty(m.content_type),
+                        reason ? std::optional<std::string_view>(*reason) : std::nullopt, payload,
+                        static_cast<std::int64_t>(m.received_size.value_or(m.payload.size())));
     return sqlite3_last_insert_rowid(db_.get());
 }
 
@@ -269,168 +260,64 @@ std::string_view to_string(CommandOutcome o) {
     return "?";
 }
 
-namespace {
-
-void bind_opt(sql::Stmt& s, int i, const std::optional<std::string>& v) {
-    if (v)
-        s.bind(i, *v);
-    else
-        s.bind_null(i);
-}
-
-}  // namespace
-
 void Store::write_state(const std::string& source, const StateEvent& e, std::int64_t message_id,
                         TimeMs received_at, ApplyStats& st) {
-    find_state_.reset();
-    find_state_.bind(1, e.ts).bind(2, source).bind(3, e.meter).bind(4, e.key);
-    const bool same = find_state_.step() && find_state_.column_text(0) == e.value;
+    const bool same =
+        find_state_.run(e.ts, source, e.meter, e.key) && find_state_.column_text(0) == e.value;
     find_state_.reset();
     if (same) {
         st.duplicates++;
         return;
     }
-    upsert_state_.reset();
-    upsert_state_.bind(1, e.ts)
-        .bind(2, source)
-        .bind(3, e.meter)
-        .bind(4, e.key)
-        .bind(5, e.value)
-        .bind(6, received_at)
-        .bind(7, message_id);
-    upsert_state_.step();
+    upsert_state_.run(e.ts, source, e.meter, e.key, e.value, received_at, message_id);
     st.states++;
 }
 
 void Store::write_device(const std::string& source, const DeviceUpdate& d) {
-    auto& s = upsert_device_;
-    s.reset();
-    s.bind(1, source).bind(2, d.gateway).bind(3, d.device);
-    bind_opt(s, 4, d.product_id);
-    if (d.online)
-        s.bind(5, static_cast<std::int64_t>(*d.online ? 1 : 0));
-    else
-        s.bind_null(5);
-    s.bind(6, d.seen);
-    bind_opt(s, 7, d.vendor_code);
-    bind_opt(s, 8, d.comm_type);
-    bind_opt(s, 9, d.ip);
-    bind_opt(s, 10, d.mac);
-    bind_opt(s, 11, d.name);
-    bind_opt(s, 12, d.description);
-    bind_opt(s, 13, d.location);
-    bind_opt(s, 14, d.server_id);
-    bind_opt(s, 15, d.sub_type);
-    if (d.synced)
-        s.bind(16, d.seen);
-    else
-        s.bind_null(16);
-    if (d.stale_after_ms)
-        s.bind(17, *d.stale_after_ms);
-    else
-        s.bind_null(17);
-    bind_opt(s, 18, d.protocol_state);
-    s.bind(19, static_cast<std::int64_t>(d.released ? 1 : 0));
-    s.step();
+    const auto online = d.online ? std::optional<std::int64_t>(*d.online ? 1 : 0) : std::nullopt;
+    const auto synced_at = d.synced ? std::optional<TimeMs>(d.seen) : std::nullopt;
+    upsert_device_.run(source, d.gateway, d.device, d.product_id, online, d.seen, d.vendor_code,
+                       d.comm_type, d.ip, d.mac, d.name, d.description, d.location, d.server_id,
+                       d.sub_type, synced_at, d.stale_after_ms, d.protocol_state,
+                       static_cast<std::int64_t>(d.released ? 1 : 0));
 }
 
 void Store::write_command(const std::string& source, const CommandRecord& c) {
     using Step = CommandRecord::Step;
     if (c.step == Step::sent) {
-        auto& s = insert_command_;
-        s.reset();
-        s.bind(1, source)
-            .bind(2, c.request_id)
-            .bind(3, c.gateway)
-            .bind(4, c.device)
-            .bind(5, static_cast<std::int64_t>(c.dp))
-            .bind(6, c.code)
-            .bind(7, c.value)
-            .bind(8, c.at)
-            .bind(9, c.deadline);
-        s.step();
+        insert_command_.run(source, c.request_id, c.gateway, c.device,
+                            static_cast<std::int64_t>(c.dp), c.code, c.value, c.at, c.deadline);
         return;
     }
-    auto& s = c.step == Step::answered ? answer_command_ : close_command_;
-    s.reset();
-    s.bind(1, source).bind(2, c.request_id);
+    const auto result_code =
+        c.result_code ? std::optional<std::int64_t>(*c.result_code) : std::nullopt;
     if (c.step == Step::answered) {
-        s.bind(3, c.at);
-    } else {
-        s.bind(3, to_string(c.step == Step::timed_out ? CommandOutcome::timeout
-                                                      : CommandOutcome::aborted));
+        answer_command_.run(source, c.request_id, c.at, result_code, c.result_msg);
+        return;
     }
-    if (c.result_code)
-        s.bind(4, static_cast<std::int64_t>(*c.result_code));
-    else
-        s.bind_null(4);
-    s.bind(5, c.result_msg);
-    s.step();
+    close_command_.run(
+        source, c.request_id,
+        to_string(c.step == Step::timed_out ? CommandOutcome::timeout : CommandOutcome::aborted),
+        result_code, c.result_msg);
 }
 
 void Store::write_job_records(const std::string& source, const Envelope& env) {
-    const auto text_or_null = [](sql::Stmt& s, int i, const std::string& v) {
-        if (v.empty())
-            s.bind_null(i);
-        else
-            s.bind(i, v);
-    };
-    const auto time_or_null = [](sql::Stmt& s, int i, const std::optional<TimeMs>& v) {
-        if (v)
-            s.bind(i, *v);
-        else
-            s.bind_null(i);
-    };
-    for (const ConsentUpdate& c : env.consents) {
-        auto& s = upsert_consent_;
-        s.reset();
-        s.bind(1, source).bind(2, c.usage_point);
-        text_or_null(s, 3, c.job);
-        s.bind(4, c.state);
-        time_or_null(s, 5, c.granted_at);
-        time_or_null(s, 6, c.expires_at);
-        s.bind(7, c.at);
-        s.step();
-    }
+    for (const ConsentUpdate& c : env.consents)
+        upsert_consent_.run(source, c.usage_point, null_if_empty(c.job), c.state, c.granted_at,
+                            c.expires_at, c.at);
     for (const JobRunRecord& r : env.job_runs) {
-        if (r.step == JobRunRecord::Step::started) {
-            auto& s = insert_run_;
-            s.reset();
-            s.bind(1, source).bind(2, r.run_key).bind(3, r.job).bind(4, r.command);
-            text_or_null(s, 5, r.usage_point);
-            text_or_null(s, 6, r.direction);
-            text_or_null(s, 7, r.window_start);
-            text_or_null(s, 8, r.window_end);
-            s.bind(9, r.at);
-            s.step();
-            continue;
-        }
-        auto& s = finish_run_;
-        s.reset();
-        s.bind(1, source).bind(2, r.run_key).bind(3, r.at).bind(4, r.outcome).bind(5, r.records);
-        text_or_null(s, 6, r.error);
-        text_or_null(s, 7, r.upstream_issuer);
-        text_or_null(s, 8, r.upstream_code);
-        s.step();
+        if (r.step == JobRunRecord::Step::started)
+            insert_run_.run(source, r.run_key, r.job, r.command, null_if_empty(r.usage_point),
+                            null_if_empty(r.direction), null_if_empty(r.window_start),
+                            null_if_empty(r.window_end), r.at);
+        else
+            finish_run_.run(source, r.run_key, r.at, r.outcome, r.records, null_if_empty(r.error),
+                            null_if_empty(r.upstream_issuer), null_if_empty(r.upstream_code));
     }
-    for (const JobProgressUpdate& p : env.progress) {
-        auto& s = upsert_progress_;
-        s.reset();
-        s.bind(1, source)
-            .bind(2, p.job)
-            .bind(3, p.usage_point)
-            .bind(4, p.direction)
-            .bind(5, p.done);
-        bind_opt(s, 6, p.floor);
-        s.bind(7, p.at);
-        s.step();
-    }
-    for (const AuthorizeUriRecord& u : env.authorize_uris) {
-        auto& s = upsert_uri_;
-        s.reset();
-        s.bind(1, source).bind(2, u.job).bind(3, u.uri).bind(4, u.at);
-        s.step();
-    }
+    for (const JobProgressUpdate& p : env.progress)
+        upsert_progress_.run(source, p.job, p.usage_point, p.direction, p.done, p.floor, p.at);
+    for (const AuthorizeUriRecord& u : env.authorize_uris)
+        upsert_uri_.run(source, u.job, u.uri, u.at);
 }
 
 ApplyStats Store::apply(std::span<const Envelope> batch) {
@@ -548,22 +435,13 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
     });
     for (const Row& row : rows_) {
         ApplyStats& st = per_source[row.source_index].second;
-        auto& ins = insert_reading_;
-        ins.reset();
-        ins.bind(1, row.ts_start)
-            .bind(2, row.series_id)
-            .bind(3, row.ts_end)
-            .bind(4, row.value)
-            .bind(5, row.received_at)
-            .bind(6, row.message_id);
-        ins.step();
+        insert_reading_.run(row.ts_start, row.series_id, row.ts_end, row.value, row.received_at,
+                            row.message_id);
         if (sqlite3_changes(db_.get()) > 0) {
             st.readings++;
             continue;
         }
-        find_reading_.reset();
-        find_reading_.bind(1, row.ts_start).bind(2, row.series_id).bind(3, row.ts_end);
-        find_reading_.step();
+        find_reading_.run(row.ts_start, row.series_id, row.ts_end);
         const double old_value = find_reading_.column_double(0);
         const std::int64_t old_message = find_reading_.column_int(1);
         find_reading_.reset();
@@ -571,42 +449,20 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
             st.duplicates++;
             continue;
         }
-        insert_revision_.reset();
-        insert_revision_.bind(1, row.series_id)
-            .bind(2, row.ts_start)
-            .bind(3, row.ts_end)
-            .bind(4, old_value)
-            .bind(5, row.value)
-            .bind(6, old_message)
-            .bind(7, row.message_id)
-            .bind(8, row.received_at);
-        insert_revision_.step();
-        update_reading_.reset();
-        update_reading_.bind(1, row.ts_start)
-            .bind(2, row.series_id)
-            .bind(3, row.ts_end)
-            .bind(4, row.value)
-            .bind(5, row.received_at)
-            .bind(6, row.message_id);
-        update_reading_.step();
+        insert_revision_.run(row.series_id, row.ts_start, row.ts_end, old_value, row.value,
+                             old_message, row.message_id, row.received_at);
+        update_reading_.run(row.ts_start, row.series_id, row.ts_end, row.value, row.received_at,
+                            row.message_id);
         st.revisions++;
     }
 
     for (std::size_t i = 0; i < per_source.size(); ++i) {
         const auto& [src, st] = per_source[i];
-        upsert_stats_.reset();
-        upsert_stats_.bind(1, src)
-            .bind(2, static_cast<std::int64_t>(st.messages))
-            .bind(3, static_cast<std::int64_t>(st.readings))
-            .bind(4, static_cast<std::int64_t>(st.duplicates))
-            .bind(5, static_cast<std::int64_t>(st.revisions))
-            .bind(6, static_cast<std::int64_t>(st.rejected))
-            .bind(7, static_cast<std::int64_t>(st.states));
-        if (last_seen[i] > 0)
-            upsert_stats_.bind(8, last_seen[i]);
-        else
-            upsert_stats_.bind_null(8);  // only connector records: nothing was received
-        upsert_stats_.step();
+        const auto count = [](std::uint64_t n) { return static_cast<std::int64_t>(n); };
+        std::optional<TimeMs> last;  // none: only connector records, nothing was received
+        if (last_seen[i] > 0) last = last_seen[i];
+        upsert_stats_.run(src, count(st.messages), count(st.readings), count(st.duplicates),
+                          count(st.revisions), count(st.rejected), count(st.states), last);
         total += st;
     }
     tx.commit();
@@ -617,9 +473,8 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
 std::uint64_t Store::prune(std::int64_t now_ms, std::size_t max_messages) {
     const std::int64_t cutoff = now_ms - options_.raw_retention.count();
     sql::Transaction tx(db_);
-    get_maint_.reset();
-    get_maint_.bind(1, std::string_view("pruned_message_id"));
-    std::int64_t from = get_maint_.step() ? get_maint_.column_int(0) : 0;
+    std::int64_t from =
+        get_maint_.run(std::string_view("pruned_message_id")) ? get_maint_.column_int(0) : 0;
     get_maint_.reset();
 
     // Walk forward in chunks of ids. Within a chunk clear what is older than the
@@ -629,18 +484,15 @@ std::uint64_t Store::prune(std::int64_t now_ms, std::size_t max_messages) {
     std::size_t budget = max_messages;
     while (budget > 0) {
         const std::size_t chunk = std::min<std::size_t>(budget, 2000);
-        max_message_id_.reset();
-        max_message_id_.bind(1, from).bind(2, static_cast<std::int64_t>(chunk));
-        if (!max_message_id_.step() || max_message_id_.column_is_null(0)) break;
+        if (!max_message_id_.run(from, static_cast<std::int64_t>(chunk)) ||
+            max_message_id_.column_is_null(0))
+            break;
         const std::int64_t to = max_message_id_.column_int(0);
         max_message_id_.reset();
-        prune_.reset();
-        prune_.bind(1, from).bind(2, to).bind(3, cutoff);
-        prune_.step();
+        prune_.run(from, to, cutoff);
         cleared += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
-        first_young_.reset();
-        first_young_.bind(1, from).bind(2, to).bind(3, cutoff);
-        const bool has_young = first_young_.step() && !first_young_.column_is_null(0);
+        const bool has_young =
+            first_young_.run(from, to, cutoff) && !first_young_.column_is_null(0);
         const std::int64_t young = has_young ? first_young_.column_int(0) : 0;
         first_young_.reset();
         if (has_young) {
@@ -650,9 +502,7 @@ std::uint64_t Store::prune(std::int64_t now_ms, std::size_t max_messages) {
         from = to;
         budget -= chunk;
     }
-    set_maint_.reset();
-    set_maint_.bind(1, std::string_view("pruned_message_id")).bind(2, from);
-    set_maint_.step();
+    set_maint_.run(std::string_view("pruned_message_id"), from);
     tx.commit();
     return cleared;
 }

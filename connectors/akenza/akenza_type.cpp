@@ -39,8 +39,7 @@ constexpr KeySpec kMappingKeys[] = {
     {.name = "quantity",
      .description = "a canonical quantity or register.<id> (a reading; or state_key)"},
     {.name = "state_key", .description = "a state event's key (instead of quantity)"},
-    {.name = "unit",
-     .description = "register.<id> only; canonical quantities have their unit"},
+    {.name = "unit", .description = "register.<id> only; canonical quantities have their unit"},
     {.name = "kind",
      .type = KeyType::choice,
      .default_value = "instant",
@@ -474,12 +473,12 @@ MqttTypeSpec akenza_type_spec() {
     spec.parse_options = parse_akenza_options;
     spec.keys = kAkenzaKeys;
     spec.verbs.push_back(VendorVerb{
-        "akenza-downlink",
-        "publish a downlink to an akenza device: /down/<secret>/id/<device>/<topic>",
-        true,
-        true,
-        {std::begin(kDownlinkArguments), std::end(kDownlinkArguments)},
-        publish_downlink,
+        .name = "akenza-downlink",
+        .help = "publish a downlink to an akenza device: /down/<secret>/id/<device>/<topic>",
+        .uses_config = true,
+        .reads_secrets = true,
+        .arguments = kDownlinkArguments,
+        .run = publish_downlink,
     });
     spec.make_decoder = [](const ConnectorConfig& c) -> std::unique_ptr<Decoder> {
         return make_akenza_decoder(c);

@@ -119,7 +119,8 @@ std::shared_ptr<const ConnectorOptions> parse_tuya(TableReader& r, ConnectorConf
     return o;
 }
 
-std::vector<TuyaKnownDevice> known_devices(const std::filesystem::path& database, const std::string& source) {
+std::vector<TuyaKnownDevice> known_devices(const std::filesystem::path& database,
+                                           const std::string& source) {
     std::vector<TuyaKnownDevice> out;
     auto db = open_read_only(database);
     for (const DeviceRow& d : load_devices(db, source)) {
@@ -146,14 +147,13 @@ MqttTypeSpec tuya_type_spec() {
     spec.parse_options = parse_tuya;
     spec.keys = kTuyaKeys;
     spec.verbs.push_back(VendorVerb{
-        "tuya-password",
-        "print a Tuya gateway's MQTT password: md5(clientId + username), hex",
-        false,
-        false,
-        {std::begin(kPasswordArguments), std::end(kPasswordArguments)},
-        [](const VerbInput& in) {
-            return tuya_gateway_password(in.text.at("client-id"), in.text.at("username"));
-        },
+        .name = "tuya-password",
+        .help = "print a Tuya gateway's MQTT password: md5(clientId + username), hex",
+        .arguments = kPasswordArguments,
+        .run =
+            [](const VerbInput& in) {
+                return tuya_gateway_password(in.text.at("client-id"), in.text.at("username"));
+            },
     });
     spec.make_protocol = [](const ConnectorContext& ctx,
                             const ConnectorConfig& cfg) -> std::unique_ptr<MqttProtocol> {

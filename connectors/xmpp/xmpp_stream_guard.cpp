@@ -25,6 +25,11 @@ void keep(std::string& s, char c, std::size_t cap) {
     if (s.size() <= cap) s += c;
 }
 
+// The error for byte `c` where the grammar does not allow it, `where` saying where.
+std::string malformed(char c, std::string_view where) {
+    return fmt::format("malformed XML ('{}' {})", c, where);
+}
+
 }  // namespace
 
 XmppStreamGuard::XmppStreamGuard(XmppStreamLimits limits) : limits_(limits) {}
@@ -72,10 +77,9 @@ bool XmppStreamGuard::step(char c) {
                 case '<':
                 case '>':
                 case '&':
-                    return fail(fmt::format("malformed XML ('{}' after '<')", c));
+                    return fail(malformed(c, "after '<'"));
                 default:
-                    keep(qname_, c, kStreamHeader.size());
-                    keep(local_, c, kStreamHeader.size());
+                    name_start(c);
                     state_ = State::name;
                     return true;
             }
@@ -122,7 +126,7 @@ bool XmppStreamGuard::step(char c) {
                 case '?':
                 case '!':
                 case '&':
-                    return fail(fmt::format("malformed XML ('{}' in a tag name)", c));
+                    return fail(malformed(c, "in a tag name"));
                 default:
                     name_byte(c);
                     return true;
@@ -143,7 +147,7 @@ bool XmppStreamGuard::step(char c) {
                 case '<':
                 case '!':
                 case '&':
-                    return fail(fmt::format("malformed XML ('{}' in a tag)", c));
+                    return fail(malformed(c, "in a tag"));
                 default:
                     // gloox takes anything else, quotes and '=' included, for a name.
                     attr_.assign(1, c);
@@ -169,7 +173,7 @@ bool XmppStreamGuard::step(char c) {
                 case '?':
                 case '!':
                 case '&':
-                    return fail(fmt::format("malformed XML ('{}' in an attribute name)", c));
+                    return fail(malformed(c, "in an attribute name"));
                 default:
                     keep(attr_, c, kNsAttribute.size());
                     // "xmlns" has no border: a mismatch restarts at this byte.
@@ -213,10 +217,8 @@ bool XmppStreamGuard::step(char c) {
 
         case State::end_slash:
             if (blank(c)) return true;
-            if (c == '>' || c == '<' || c == '/')
-                return fail(fmt::format("malformed XML ('{}' after '</')", c));
-            keep(qname_, c, kStreamHeader.size());
-            keep(local_, c, kStreamHeader.size());
+            if (c == '>' || c == '<' || c == '/') return fail(malformed(c, "after '</'"));
+            name_start(c);
             state_ = State::end_name;
             return true;
 
@@ -230,13 +232,19 @@ bool XmppStreamGuard::step(char c) {
                 case '!':
                 case '?':
                 case '&':
-                    return fail(fmt::format("malformed XML ('{}' in an end tag)", c));
+                    return fail(malformed(c, "in an end tag"));
                 default:
                     name_byte(c);
                     return true;
             }
     }
     return true;
+}
+
+// The first byte of an element's name (a ':' too is kept as it is).
+void XmppStreamGuard::name_start(char c) {
+    keep(qname_, c, kStreamHeader.size());
+    keep(local_, c, kStreamHeader.size());
 }
 
 // A byte of an element's name after its first: a ':' ends the prefix, the

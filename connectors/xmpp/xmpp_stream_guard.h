@@ -79,6 +79,7 @@ class XmppStreamGuard {
     bool empty_tag_done();
     void end_tag_done();
     void attribute_done();
+    void name_start(char c);
     void name_byte(char c);
     bool open_element();
     bool at_top() const { return depth_ == 0 || (depth_ == 1 && root_is_stream_); }
