@@ -383,7 +383,12 @@ LoadResult load_config(const fs::path& file, const ConnectorRegistry& registry) 
     if (fs::is_directory(file, ec)) return unreadable("it is a directory");
     errno = 0;
     std::ifstream in(file, std::ios::binary);
-    if (!in) return unreadable(errno != 0 ? std::strerror(errno) : "cannot open");
+    if (!in) {
+        const int e = errno;
+        auto r = unreadable(e != 0 ? std::strerror(e) : "cannot open");
+        r.permission_denied = e == EACCES || e == EPERM;
+        return r;
+    }
     std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     if (in.bad()) return unreadable("read error");
     return load_config_text(text, file, registry);

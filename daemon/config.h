@@ -62,6 +62,7 @@ struct LoadResult {
     std::optional<Config> config;  // set iff errors is empty
     std::vector<ConfigError> errors;
     std::vector<std::string> warnings;  // valid but risky (qos = 2, tls_insecure)
+    bool permission_denied = false;     // the file exists but this user may not read it
 };
 
 class ConnectorRegistry;
