@@ -25,7 +25,7 @@ void add_config_option(CLI::App* sub, std::string& config) {
 
 void add_format_option(CLI::App* sub, std::string& format) {
     sub->add_option("--format", format, "table, csv or json")
-        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->check(CLI::IsMember(std::vector<std::string>(kFormats.begin(), kFormats.end())))
         ->capture_default_str();
 }
 

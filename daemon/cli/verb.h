@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -60,6 +61,13 @@ Verb add_types_verb(CLI::App& cli, const ConnectorRegistry& registry);
 // The verbs the registry's rows supply (connectors/vendor_verb.h).
 std::vector<Verb> add_vendor_verbs(CLI::App& cli, std::string& config,
                                    const ConnectorRegistry& registry);
+// Hidden: `manual 1|5|completion` (the man pages and the bash completion, made
+// by the build from `cli` and `registry`) and `names` (for the completion).
+std::vector<Verb> add_manual_verbs(CLI::App& cli, std::string& config,
+                                   const ConnectorRegistry& registry);
+
+// The values of --format, in the order the help lists them.
+inline constexpr std::array<const char*, 3> kFormats{"table", "csv", "json"};
 
 // -c/--config, bound to `config`.
 void add_config_option(CLI::App* sub, std::string& config);
