@@ -5,6 +5,8 @@
 # Installs missing Debian packages first (scripts/setup.sh).
 #   scripts/test.sh            everything
 #   scripts/test.sh quick      the plain build only
+# After the plain tests: the Debian package (scripts/package.sh, lintian) and
+# the package test, which installs it for real (root only; CI=true requires it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -24,9 +26,19 @@ build() {  # build DIR SANITIZE BUILD_TYPE [CMAKE ARGS…]
 echo "== build (warnings as errors)"
 build build/ci "" RelWithDebInfo
 echo "== tests"
-ctest --test-dir build/ci -j "$jobs" --timeout 300
+ctest --test-dir build/ci -j "$jobs" --timeout 300 -LE package
 
 [[ $mode == quick ]] && exit 0
+
+echo "== Debian package: build, lintian, install on this machine (as root)"
+rm -f dist/meterbridge_*.deb
+bash scripts/package.sh dist
+ctest --test-dir build/ci -L package --timeout 300 | tee build/ci/package-test.log
+# CI runs as root on a disposable machine: there, a skipped package test is a failure.
+if [[ ${CI:-} == true ]] && grep -q 'Skipped\|Not Run' build/ci/package-test.log; then
+  echo "the package test was skipped under CI=true: it must run as root there" >&2
+  exit 1
+fi
 
 echo "== benchmarks, short mode (small counts, no thresholds; bench/run.sh for the real run)"
 bash bench/run.sh --short --build-dir build/ci
