@@ -4,7 +4,8 @@
 # meterbridge on the installed configuration against a private mosquitto,
 # READY and a reading stored; an operator in group meterbridge queries and asks
 # `status`, anyone else gets 77; the installed unit verifies and scores <= 1.2;
-# remove keeps the data and the conffile, purge removes them.
+# an upgrade keeps the edited conffile and the data; remove keeps the data and
+# the conffile, purge removes them.
 #   package_test.sh DIST     DIST holds meterbridge_*.deb (scripts/package.sh DIST)
 # Exits 77 (skipped) when not root: installing a package needs it.
 set -euo pipefail
@@ -161,6 +162,19 @@ if grep -F meterbridge.service <<<"$verify"; then fail "systemd-analyze verify";
 exposure=$(systemd-analyze security --offline=true "$unit" 2>&1 | grep -oE 'Overall exposure level for [^:]+: [0-9.]+' | grep -oE '[0-9.]+$')
 awk -v e="$exposure" 'BEGIN { exit !(e <= 1.2) }' || fail "exposure $exposure > 1.2"
 echo "ok: verify clean, exposure $exposure"
+
+echo "== upgrade"
+# The same package under a higher version (repacked): an upgrade as dpkg sees it.
+dpkg-deb -R "$deb" "$work/next"
+sed -i 's/^Version: .*/&+next1/' "$work/next/DEBIAN/control"
+dpkg-deb -b "$work/next" "$work/meterbridge_next.deb" >/dev/null
+apt-get install -y -qq --no-install-recommends "$work/meterbridge_next.deb" >>"$work/apt.log" 2>&1 ||
+  fail "apt-get install (upgrade)"
+dpkg-query -W -f='${Version}' meterbridge | grep -q '+next1$' || fail "the upgrade did not install"
+grep -q "port = $port" "$conf" || fail "the upgrade replaced the edited configuration"
+expect_stat "$conf" root:meterbridge 640
+stored || fail "the upgrade lost the reading"
+echo "ok: the upgrade keeps the edited configuration and the database"
 
 echo "== remove, then purge"
 apt-get remove -y -qq meterbridge >>"$work/apt.log" 2>&1 || fail "apt-get remove"
