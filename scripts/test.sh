@@ -46,7 +46,7 @@ bash bench/run.sh --short --build-dir build/ci
 echo "== AddressSanitizer + UBSan build"
 build build/asan "address,undefined" Debug -DMB_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build/asan -j "$jobs" --timeout 600 -LE systemd
+  ctest --test-dir build/asan -j "$jobs" --timeout 600 -LE 'systemd|package'
 
 echo "== fuzz targets, briefly on their seed corpus (scripts/fuzz.sh runs them longer)"
 MB_FUZZ_READONLY=1 bash scripts/fuzz.sh "${MB_FUZZ_SECONDS:-20}"
@@ -54,4 +54,4 @@ MB_FUZZ_READONLY=1 bash scripts/fuzz.sh "${MB_FUZZ_SECONDS:-20}"
 echo "== ThreadSanitizer build"
 build build/tsan "thread" Debug -DMB_BENCH=OFF
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build/tsan -j "$jobs" --timeout 600 -LE 'systemd|faults'
+  ctest --test-dir build/tsan -j "$jobs" --timeout 600 -LE 'systemd|faults|package'
