@@ -121,8 +121,11 @@ void page_1(const CLI::App& cli) {
     for (const ExitCode& e : kExitCodes) fmt::print(".TP\n.B {}\n{}\n", e.code, roff(e.meaning));
     fmt::print(
         ".SH FILES\n.TP\n.I {}\nthe configuration (root:meterbridge 0640 in the package)\n"
-        ".TP\n.I /var/lib/meterbridge/\nthe database, its lock file (\\fIPATH\\fR.lock) and "
-        "control socket under the packaged unit; members of group meterbridge may read them\n",
+        ".TP\n.I /var/lib/meterbridge/\nthe database, its lock file (\\fIPATH\\fR.lock), the "
+        "copies taken before schema migrations (\\fIPATH\\fR.pre\\-v\\fIN\\fR) and spool/ "
+        "under the packaged unit\n.TP\n.I /run/meterbridge/control.sock\nthe control socket of "
+        "the packaged configuration; members of group meterbridge may use it and read the "
+        "database\n",
         roff(kDefaultConfig));
     fmt::print(
         ".SH SEE ALSO\n\\fBmeterbridge.toml\\fR(5), \\fBsqlite3\\fR(1), "
