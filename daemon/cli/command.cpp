@@ -22,7 +22,7 @@ struct CommandArgs {
 
 int command(const std::string& file, const CommandArgs& a) {
     int failure = kExitConfig;
-    auto cfg = load_or_report(file, &failure);
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
     if (!cfg) return failure;
     control::CommandRequest req;
     if (a.connector) {

@@ -21,7 +21,7 @@ struct JobsArgs {
 
 int run_now(const std::string& file, const std::string& job) {
     int failure = kExitConfig;
-    auto cfg = load_or_report(file, &failure);
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
     if (!cfg) return failure;
     control::Response r;
     try {

@@ -240,7 +240,7 @@ void completion(const CLI::App& cli) {
 }
 
 int names(const std::string& file, const std::string& what) {
-    auto cfg = load_or_report(file);
+    auto cfg = load_or_report(file, nullptr, Secrets::not_needed);
     if (!cfg) return kExitConfig;
     if (what == "connectors")
         for (const auto& c : cfg->connectors) fmt::print("{}\n", c.name);

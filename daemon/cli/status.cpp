@@ -17,7 +17,7 @@ int status(const std::string& file, const std::string& format_name) {
     auto format = parse_format(format_name);
     if (!format) return kExitUsage;
     int failure = kExitConfig;
-    auto cfg = load_or_report(file, &failure);
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
     if (!cfg) return failure;
     if (!cfg->control.enabled) {
         fmt::print(stderr, "status: the control socket is disabled ([control] socket = \"\")\n");

@@ -48,8 +48,9 @@ std::string group_hint(const std::filesystem::path& path) {
 
 }  // namespace
 
-std::optional<Config> load_or_report(const std::string& file, int* failure) {
-    auto result = load_config(file, builtin_registry());
+std::optional<Config> load_or_report(const std::string& file, int* failure, Secrets secrets) {
+    auto result = load_config(file, builtin_registry(),
+                              LoadOptions{.check_secret_files = secrets == Secrets::checked});
     for (const auto& w : result.warnings) fmt::print(stderr, "warning: {}\n", w);
     for (const auto& e : result.errors) fmt::print(stderr, "{}\n", e.to_string());
     if (result.permission_denied)
@@ -72,7 +73,7 @@ std::optional<OutputFormat> parse_format(const std::string& f) {
 
 int with_db(const std::string& file, const std::function<int(sql::Db&)>& fn) {
     int failure = kExitConfig;
-    auto cfg = load_or_report(file, &failure);
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
     if (!cfg) return failure;
     // Told apart from "does not exist": a directory this user may not search
     // hides the file as well as its absence.

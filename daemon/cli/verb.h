@@ -74,10 +74,15 @@ void add_config_option(CLI::App* sub, std::string& config);
 // --format table|csv|json, bound to `format` (default "table").
 void add_format_option(CLI::App* sub, std::string& format);
 
+// Whether a verb reads the secrets the configuration names (run, check-config,
+// akenza-downlink) or never does (the read verbs, status, command): then the
+// secret files are not checked, and an operator who may not read them can work.
+enum class Secrets { checked, not_needed };
 // Loads and validates; on errors prints one line each to stderr and returns
 // nullopt, and then sets `failure` (when given) to the exit code: 77 when this
 // user may not read the file, else 78.
-std::optional<Config> load_or_report(const std::string& file, int* failure = nullptr);
+std::optional<Config> load_or_report(const std::string& file, int* failure = nullptr,
+                                     Secrets secrets = Secrets::checked);
 // Prints "VERB: what" for a control-socket failure; returns 77 when the socket
 // or the daemon refused this user, else 69.
 int report_control_failure(const char* verb, const ControlUnavailable& e);

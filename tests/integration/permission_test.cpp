@@ -36,12 +36,13 @@ class PermissionTest : public ::testing::Test {
     fs::path config() const { return dir / "meterbridge.toml"; }
     fs::path data() const { return dir / "data"; }
     fs::path db() const { return data() / "mb.db"; }
-    std::unique_ptr<Process> start_daemon() {
+    std::unique_ptr<Process> start_daemon(std::vector<std::string> env = {}) {
+        env.push_back(notify.env());
         auto p = std::make_unique<Process>(
             std::vector<std::string>{"/usr/bin/setpriv", fmt::format("--reuid={}", kDaemonId),
                                      fmt::format("--regid={}", kDaemonId), "--clear-groups",
                                      MB_BINARY, "run", "-c", config().string()},
-            dir.path(), std::vector{notify.env()});
+            dir.path(), env);
         EXPECT_TRUE(notify.wait_for("READY=1", 10s)) << p->stderr_text();
         EXPECT_TRUE(p->wait_for_log("control socket", 10s)) << p->stderr_text();
         return p;
@@ -93,6 +94,31 @@ TEST_F(PermissionTest, AnyoneElseIsToldPermissionDeniedWith77) {
                             "--dp", "1", "--value", "1"},
                            "");
     EXPECT_EQ(c.exit_code, 77) << c.err;
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
+}
+
+// The daemon's broker password comes from a credentials directory only it can
+// read (as LoadCredential= makes one): a member of its group still runs the
+// read verbs and status, which never read a secret; check-config does read it.
+TEST_F(PermissionTest, AnOperatorNeedsNoAccessToTheDaemonsSecrets) {
+    const auto creds = dir / "creds";
+    fs::create_directories(creds);
+    write_file(creds / "mqtt.pass", "s3cret");
+    ASSERT_EQ(::chown(creds.c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chown((creds / "mqtt.pass").c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chmod(creds.c_str(), 0700), 0);
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\n[brokers.b]\nhost = \"127.0.0.1\"\n"
+                                     "username = \"mb\"\npassword_file = \"mqtt.pass\"\n",
+                                     db().string()));
+    auto p = start_daemon({"CREDENTIALS_DIRECTORY=" + creds.string()});
+    for (const char* verb : {"query", "stats", "status"}) {
+        const auto r = as_user({verb}, kDaemonId);
+        EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
+    }
+    const auto check = as_user({"check-config"}, kDaemonId);
+    EXPECT_EQ(check.exit_code, 78) << check.err;
+    EXPECT_NE(check.err.find("password_file: 'mqtt.pass'"), std::string::npos) << check.err;
     p->signal(SIGTERM);
     EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
 }
