@@ -65,6 +65,17 @@ int App::run() {
 
     const auto& st = config_->storage;
     try {
+        // The directory first: the lock file lives next to the database.
+        if (st.path.has_parent_path()) std::filesystem::create_directories(st.path.parent_path());
+        lock_.emplace(StoreLock::acquire(st.path));
+    } catch (const StoreLocked& e) {
+        spdlog::critical("{}", e.what());
+        return kExitTempFail;
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot lock the database {}: {}", st.path.string(), e.what());
+        return kExitCantCreate;
+    }
+    try {
         store_.emplace(Store::open(st.path, store_options(st)));
     } catch (const std::exception& e) {
         spdlog::critical("cannot open the database {}: {}", st.path.string(), e.what());

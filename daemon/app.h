@@ -12,6 +12,8 @@
 // an invalid file is logged and the running configuration kept; otherwise
 // connectors whose configuration changed are restarted, new ones started,
 // removed ones stopped. Storage settings need a restart.
+// One daemon per database: run() first locks PATH.lock (storage/store_lock.h)
+// and returns 75 naming the holder's pid when another daemon has it.
 // Control socket: operators' commands to devices and a status query, served
 // on the io_context (control_server.h); a failure to bind is logged, not fatal.
 // systemd: READY=1 once the store is open and connectors started, WATCHDOG=1
@@ -36,6 +38,7 @@
 #include "daemon/config.h"
 #include "daemon/control/control_server.h"
 #include "storage/store.h"
+#include "storage/store_lock.h"
 #include "storage/writer.h"
 
 namespace mb {
@@ -47,6 +50,8 @@ inline constexpr int kExitUsage = 64;
 inline constexpr int kExitDataErr = 65;
 inline constexpr int kExitSoftware = 70;
 inline constexpr int kExitCantCreate = 73;
+inline constexpr int kExitTempFail = 75;  // another daemon holds the database
+inline constexpr int kExitNoPerm = 77;    // the database, config or socket refuses this user
 inline constexpr int kExitConfig = 78;
 
 class App {
@@ -77,6 +82,7 @@ class App {
     boost::asio::signal_set signals_;
     boost::asio::steady_timer watchdog_timer_;
     boost::asio::steady_timer status_timer_;
+    std::optional<StoreLock> lock_;  // held before the store opens, released after it closes
     std::optional<Store> store_;
     std::unique_ptr<Writer> writer_;
     struct Running {

@@ -51,8 +51,12 @@ std::string render(const toml::table& t) {
 
 class Loader {
   public:
-    Loader(const ConnectorRegistry& registry, std::string file, fs::path base_dir)
-        : registry_(registry), file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+    Loader(const ConnectorRegistry& registry, std::string file, fs::path base_dir,
+           LoadOptions options)
+        : registry_(registry),
+          file_(std::move(file)),
+          base_dir_(std::move(base_dir)),
+          options_(options) {}
 
     void load(const toml::table& root);
 
@@ -77,6 +81,7 @@ class Loader {
     const ConnectorRegistry& registry_;
     std::string file_;
     fs::path base_dir_;
+    LoadOptions options_;
     std::map<std::string, const toml::table*, std::less<>> broker_tables_;
     std::map<std::string, KnownConnector, std::less<>> connectors_;
     std::map<std::string, std::uint32_t, std::less<>> jobs_;
@@ -91,6 +96,7 @@ fs::path Loader::resolve(const std::string& p) const {
 
 void Loader::load(const toml::table& root) {
     TableReader r(root, "", file_, errors, warnings);
+    if (!options_.check_secret_files) r.skip_secret_file_checks();
 
     if (const toml::table* t = r.table("storage")) {
         TableReader sr = r.child(*t, "storage");
@@ -331,8 +337,8 @@ fs::path config_directory(const fs::path& file) {
 }  // namespace
 
 LoadResult load_config_text(std::string_view text, const fs::path& file,
-                            const ConnectorRegistry& registry) {
-    Loader loader(registry, file.string(), config_directory(file));
+                            const ConnectorRegistry& registry, LoadOptions options) {
+    Loader loader(registry, file.string(), config_directory(file), options);
     LoadResult result;
     loader.config.file = file;
 
@@ -372,7 +378,8 @@ LoadResult load_config_text(std::string_view text, const fs::path& file,
     return result;
 }
 
-LoadResult load_config(const fs::path& file, const ConnectorRegistry& registry) {
+LoadResult load_config(const fs::path& file, const ConnectorRegistry& registry,
+                       LoadOptions options) {
     const auto unreadable = [&](std::string reason) {
         LoadResult r;
         r.errors.push_back(ConfigError{file.string(), 0, 0, "",
@@ -383,10 +390,15 @@ LoadResult load_config(const fs::path& file, const ConnectorRegistry& registry) 
     if (fs::is_directory(file, ec)) return unreadable("it is a directory");
     errno = 0;
     std::ifstream in(file, std::ios::binary);
-    if (!in) return unreadable(errno != 0 ? std::strerror(errno) : "cannot open");
+    if (!in) {
+        const int e = errno;
+        auto r = unreadable(e != 0 ? std::strerror(e) : "cannot open");
+        r.permission_denied = e == EACCES || e == EPERM;
+        return r;
+    }
     std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     if (in.bad()) return unreadable("read error");
-    return load_config_text(text, file, registry);
+    return load_config_text(text, file, registry, options);
 }
 
 }  // namespace mb

@@ -62,14 +62,23 @@ struct LoadResult {
     std::optional<Config> config;  // set iff errors is empty
     std::vector<ConfigError> errors;
     std::vector<std::string> warnings;  // valid but risky (qos = 2, tls_insecure)
+    bool permission_denied = false;     // the file exists but this user may not read it
 };
 
 class ConnectorRegistry;
 
+struct LoadOptions {
+    // false: *_file secret keys are taken as names, the files not checked. For
+    // the verbs that never read a secret (the read verbs, status, command): an
+    // operator need not be able to read the daemon's credentials to use them.
+    bool check_secret_files = true;
+};
+
 // Reads and validates `file`. Connector types and their keys come from `registry`.
-LoadResult load_config(const std::filesystem::path& file, const ConnectorRegistry& registry);
+LoadResult load_config(const std::filesystem::path& file, const ConnectorRegistry& registry,
+                       LoadOptions options = {});
 // Same, from text (tests, and `file` only names it in messages).
 LoadResult load_config_text(std::string_view text, const std::filesystem::path& file,
-                            const ConnectorRegistry& registry);
+                            const ConnectorRegistry& registry, LoadOptions options = {});
 
 }  // namespace mb

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A local demo on embedded defaults: builds meterbridge, starts a private
-# mosquitto on a free loopback port, runs the daemon on a demo configuration,
+# A local demo on embedded defaults: uses MB_BIN or the installed meterbridge
+# (else builds one), starts a private mosquitto on a free loopback port, runs
+# the daemon on a demo configuration,
 # publishes the vendor documents' own example messages with a real MQTT client
 # (mosquitto_pub) plus malformed ones, drops a file into a spool directory,
 # and shows what `meterbridge query`, `stats` and `rejected` see.
@@ -10,9 +11,19 @@ cd "$(dirname "$0")/.."
 root=$PWD
 bash scripts/setup.sh
 
-cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_TESTS=OFF -DMB_BENCH=OFF >/dev/null
-cmake --build build/demo -j "$(nproc)"
-mb=$root/build/demo/daemon/meterbridge
+# The binary: MB_BIN (a path, or a name looked up in PATH), else the installed
+# package's, else one built here.
+if [[ -n ${MB_BIN:-} ]]; then
+  mb=$(command -v "$MB_BIN") || { echo "demo: MB_BIN=$MB_BIN is not an executable" >&2; exit 1; }
+elif dpkg-query -W -f='${Status}' meterbridge 2>/dev/null | grep -q "install ok installed" &&
+  command -v meterbridge >/dev/null; then
+  mb=$(command -v meterbridge)
+else
+  cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_TESTS=OFF -DMB_BENCH=OFF >/dev/null
+  cmake --build build/demo -j "$(nproc)"
+  mb=$root/build/demo/daemon/meterbridge
+fi
+echo "demo: using $mb ($("$mb" --version))"
 fx=$root/tests/fixtures
 
 work=$(mktemp -d /tmp/meterbridge-demo.XXXXXX)

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "storage/backup.h"
+
 namespace mb::schema {
 
 namespace {
@@ -358,6 +360,9 @@ void migrate(sql::Db& db, int target) {
     // sqlite3, `meterbridge query`) sees the old schema or the new one, never a
     // half-migrated database.
     if (current >= target) return;
+    // An existing database is copied first, as it is, for a way back (storage/backup.h).
+    if (const auto copy = pre_migration_copy_path(db, target); current > 0 && !copy.empty())
+        backup_database(db, copy);
     sql::Transaction tx(db);
     for (const auto& m : kMigrations) {
         if (m.version <= current || m.version > target) continue;

@@ -27,7 +27,8 @@ int latest_version();
 int current_version(sql::Db& db);
 
 // Applies every migration above the database's version, up to `target`
-// (default: all). Throws SqliteError, or std::runtime_error for a newer database.
+// (default: all). A database that has a schema already (version above 0) is
+// first copied to PATH.pre-v<target> (storage/backup.h). Throws SqliteError, or std::runtime_error for a newer database.
 void migrate(sql::Db& db, int target = -1);
 
 }  // namespace mb::schema

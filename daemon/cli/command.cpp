@@ -21,8 +21,9 @@ struct CommandArgs {
 };
 
 int command(const std::string& file, const CommandArgs& a) {
-    auto cfg = load_or_report(file);
-    if (!cfg) return kExitConfig;
+    int failure = kExitConfig;
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
+    if (!cfg) return failure;
     control::CommandRequest req;
     if (a.connector) {
         req.connector = *a.connector;
@@ -61,8 +62,7 @@ int command(const std::string& file, const CommandArgs& a) {
     try {
         r = control_call(cfg->control.socket, req, wait);
     } catch (const ControlUnavailable& e) {
-        fmt::print(stderr, "command: {}\n", e.what());
-        return kExitUnavailable;
+        return report_control_failure("command", e);
     }
     const std::string code = r.code ? fmt::format("{} ", *r.code) : "";
     const std::string id =

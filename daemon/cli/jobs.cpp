@@ -20,15 +20,15 @@ struct JobsArgs {
 };
 
 int run_now(const std::string& file, const std::string& job) {
-    auto cfg = load_or_report(file);
-    if (!cfg) return kExitConfig;
+    int failure = kExitConfig;
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
+    if (!cfg) return failure;
     control::Response r;
     try {
         r = control_call(cfg->control.socket, control::RunJobRequest{job},
                          std::chrono::seconds(10));
     } catch (const ControlUnavailable& e) {
-        fmt::print(stderr, "jobs --run: {}\n", e.what());
-        return kExitUnavailable;
+        return report_control_failure("jobs --run", e);
     }
     if (r.status != "ok") {
         fmt::print(stderr, "jobs --run: {}\n", r.detail);

@@ -1,7 +1,7 @@
 // meterbridge — one binary, several verbs (DESIGN.md §5): run, check-config,
 // query, stats, rejected, devices, commands, command, status, jobs, consent,
 // types, the verbs the connector rows supply (akenza-downlink,
-// tuya-password); --version. Each verb is its own file (verb.h); this one
+// tuya-password), and the build's hidden `manual` and `names`; --version. Each verb is its own file (verb.h); this one
 // only assembles them. Exit codes: verb.h.
 #include <fmt/format.h>
 
@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
         add_consent_verb(cli, config),  add_types_verb(cli, builtin_registry()),
     };
     for (Verb& v : add_vendor_verbs(cli, config, builtin_registry())) verbs.push_back(std::move(v));
+    for (Verb& v : add_manual_verbs(cli, config, builtin_registry())) verbs.push_back(std::move(v));
 
     try {
         cli.parse(argc, argv);

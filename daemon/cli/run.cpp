@@ -29,7 +29,7 @@ int run_daemon(const std::string& file) {
     if (::geteuid() == 0)
         spdlog::warn(
             "running as root: run meterbridge as an unprivileged user (the systemd unit uses "
-            "DynamicUser=yes)");
+            "User=meterbridge)");
     auto result = load_config(file, builtin_registry());
     for (const auto& w : result.warnings) spdlog::warn("{}", w);
     if (!result.config) {

@@ -16,8 +16,9 @@ namespace {
 int status(const std::string& file, const std::string& format_name) {
     auto format = parse_format(format_name);
     if (!format) return kExitUsage;
-    auto cfg = load_or_report(file);
-    if (!cfg) return kExitConfig;
+    int failure = kExitConfig;
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
+    if (!cfg) return failure;
     if (!cfg->control.enabled) {
         fmt::print(stderr, "status: the control socket is disabled ([control] socket = \"\")\n");
         return kExitUnavailable;
@@ -26,8 +27,7 @@ int status(const std::string& file, const std::string& format_name) {
     try {
         r = control_call(cfg->control.socket, control::StatusRequest{}, std::chrono::seconds(10));
     } catch (const ControlUnavailable& e) {
-        fmt::print(stderr, "status: {}\n", e.what());
-        return kExitUnavailable;
+        return report_control_failure("status", e);
     }
     if (*format == OutputFormat::table) fmt::print("{}\n", display_escape(r.detail));
     TableWriter out(stdout, *format,

@@ -1,8 +1,11 @@
 #include "daemon/cli/verb.h"
 
 #include <fmt/format.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +13,7 @@
 #include <utility>
 
 #include "connectors/builtin.h"
+#include "daemon/control/control_client.h"
 #include "normalize/time_format.h"
 #include "storage/query.h"
 
@@ -21,15 +25,43 @@ void add_config_option(CLI::App* sub, std::string& config) {
 
 void add_format_option(CLI::App* sub, std::string& format) {
     sub->add_option("--format", format, "table, csv or json")
-        ->check(CLI::IsMember({"table", "csv", "json"}))
+        ->check(CLI::IsMember(std::vector<std::string>(kFormats.begin(), kFormats.end())))
         ->capture_default_str();
 }
 
-std::optional<Config> load_or_report(const std::string& file) {
-    auto result = load_config(file, builtin_registry());
+namespace {
+
+// Who may read `path`: the group of the file, or of the nearest directory
+// above it this user can see, which is what an operator has to join.
+std::string group_hint(const std::filesystem::path& path) {
+    struct stat st {};
+    for (auto p = path; !p.empty(); p = p.parent_path()) {
+        if (::stat(p.c_str(), &st) == 0) {
+            const group* g = ::getgrgid(st.st_gid);
+            const std::string name = g ? g->gr_name : std::to_string(st.st_gid);
+            return fmt::format(" (readable by root and group {} only: join it, or ask root)", name);
+        }
+        if (p == p.parent_path()) break;
+    }
+    return {};
+}
+
+}  // namespace
+
+std::optional<Config> load_or_report(const std::string& file, int* failure, Secrets secrets) {
+    auto result = load_config(file, builtin_registry(),
+                              LoadOptions{.check_secret_files = secrets == Secrets::checked});
     for (const auto& w : result.warnings) fmt::print(stderr, "warning: {}\n", w);
     for (const auto& e : result.errors) fmt::print(stderr, "{}\n", e.to_string());
+    if (result.permission_denied)
+        fmt::print(stderr, "permission denied: cannot read {}{}\n", file, group_hint(file));
+    if (failure) *failure = result.permission_denied ? kExitNoPerm : kExitConfig;
     return std::move(result.config);
+}
+
+int report_control_failure(const char* verb, const ControlUnavailable& e) {
+    fmt::print(stderr, "{}: {}\n", verb, e.what());
+    return dynamic_cast<const ControlPermissionDenied*>(&e) ? kExitNoPerm : kExitUnavailable;
 }
 
 std::optional<OutputFormat> parse_format(const std::string& f) {
@@ -40,10 +72,19 @@ std::optional<OutputFormat> parse_format(const std::string& f) {
 }
 
 int with_db(const std::string& file, const std::function<int(sql::Db&)>& fn) {
-    auto cfg = load_or_report(file);
-    if (!cfg) return kExitConfig;
+    int failure = kExitConfig;
+    auto cfg = load_or_report(file, &failure, Secrets::not_needed);
+    if (!cfg) return failure;
+    // Told apart from "does not exist": a directory this user may not search
+    // hides the file as well as its absence.
+    const auto& path = cfg->storage.path;
+    if (::access(path.c_str(), R_OK) != 0 && (errno == EACCES || errno == EPERM)) {
+        fmt::print(stderr, "permission denied: cannot read the database {}{}\n", path.string(),
+                   group_hint(path));
+        return kExitNoPerm;
+    }
     try {
-        auto db = open_read_only(cfg->storage.path);
+        auto db = open_read_only(path);
         return fn(db);
     } catch (const std::exception& e) {
         fmt::print(stderr, "{}\n", e.what());

@@ -6,7 +6,9 @@
 //
 // Exit codes (DESIGN.md §5): 0 ok, 64 usage, 65 bad input data (query
 // filters, a command value the device cannot take), 69 the daemon or device
-// is unavailable, 73 cannot open/create the database, 78 configuration
+// is unavailable, 73 cannot open/create the database, 75 (`run`) another
+// daemon holds the database, 77 permission denied (the database, the
+// configuration or the control socket refuses this user), 78 configuration
 // error, 1 other failures (a command the device refused or did not answer).
 //
 // Who calls: main(), on the main thread, once per process. A verb's options
@@ -15,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -30,6 +33,7 @@
 namespace mb {
 
 class ConnectorRegistry;
+struct ControlUnavailable;
 
 inline constexpr const char* kDefaultConfig = "/etc/meterbridge/meterbridge.toml";
 inline constexpr int kExitUnavailable = 69;
@@ -57,17 +61,35 @@ Verb add_types_verb(CLI::App& cli, const ConnectorRegistry& registry);
 // The verbs the registry's rows supply (connectors/vendor_verb.h).
 std::vector<Verb> add_vendor_verbs(CLI::App& cli, std::string& config,
                                    const ConnectorRegistry& registry);
+// Hidden: `manual 1|5|completion` (the man pages and the bash completion, made
+// by the build from `cli` and `registry`) and `names` (for the completion).
+std::vector<Verb> add_manual_verbs(CLI::App& cli, std::string& config,
+                                   const ConnectorRegistry& registry);
+
+// The values of --format, in the order the help lists them.
+inline constexpr std::array<const char*, 3> kFormats{"table", "csv", "json"};
 
 // -c/--config, bound to `config`.
 void add_config_option(CLI::App* sub, std::string& config);
 // --format table|csv|json, bound to `format` (default "table").
 void add_format_option(CLI::App* sub, std::string& format);
 
-// Loads and validates; on errors prints one line each to stderr and returns nullopt.
-std::optional<Config> load_or_report(const std::string& file);
+// Whether a verb reads the secrets the configuration names (run, check-config,
+// akenza-downlink) or never does (the read verbs, status, command): then the
+// secret files are not checked, and an operator who may not read them can work.
+enum class Secrets { checked, not_needed };
+// Loads and validates; on errors prints one line each to stderr and returns
+// nullopt, and then sets `failure` (when given) to the exit code: 77 when this
+// user may not read the file, else 78.
+std::optional<Config> load_or_report(const std::string& file, int* failure = nullptr,
+                                     Secrets secrets = Secrets::checked);
+// Prints "VERB: what" for a control-socket failure; returns 77 when the socket
+// or the daemon refused this user, else 69.
+int report_control_failure(const char* verb, const ControlUnavailable& e);
 std::optional<OutputFormat> parse_format(const std::string& f);
 // Loads the configuration and opens its database read-only for `fn`:
-// 78 on a bad configuration, 73 when the database cannot be opened.
+// 78 on a bad configuration, 77 when this user may not read the configuration
+// or the database, 73 when the database cannot be opened.
 int with_db(const std::string& file, const std::function<int(sql::Db&)>& fn);
 // The listing verbs: prints the rows `fill` writes from that database as a
 // table of `columns` in `format_name` (table, csv or json); exit as with_db,

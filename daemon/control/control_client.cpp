@@ -57,8 +57,8 @@ control::Response control_call(const std::filesystem::path& path, const control:
                 "configuration?)",
                 p, std::strerror(e)));
         if (e == EACCES || e == EPERM)
-            throw ControlUnavailable(fmt::format(
-                "cannot connect to {}: {} (the socket is mode 0660: run as the daemon's user or "
+            throw ControlPermissionDenied(fmt::format(
+                "permission denied: cannot connect to {}: {} (the socket is mode 0660: run as the daemon's user or "
                 "group, or root)",
                 p, std::strerror(e)));
         if (e == EAGAIN || e == EINTR)
@@ -113,8 +113,8 @@ control::Response control_call(const std::filesystem::path& path, const control:
     auto resp = control::parse_response(answer, error);
     if (!resp) throw std::runtime_error(error);
     if (resp->status == "refused")
-        throw ControlUnavailable(
-            fmt::format("the daemon refused the connection: {}", resp->detail));
+        throw ControlPermissionDenied(fmt::format(
+            "permission denied: the daemon refused the connection: {}", resp->detail));
     if (resp->status == "busy")
         throw ControlUnavailable(fmt::format("the daemon is busy: {}", resp->detail));
     return *resp;

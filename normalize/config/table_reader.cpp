@@ -354,7 +354,7 @@ std::optional<std::int64_t> TableReader::required_int(std::string_view key) {
 std::optional<std::string> TableReader::secret_file(std::string_view key, bool required) {
     expect(key, {KeyType::secret_file});
     auto v = required ? required_string(key) : string(key);
-    if (v)
+    if (v && check_secret_files_)
         if (std::string problem = secret_file_problem(*v); !problem.empty())
             error(key, std::move(problem));
     return v;
@@ -612,7 +612,9 @@ TableReader TableReader::child(const toml::table& t, std::string child_path) con
         full = path_ + child_path;
     else
         full = fmt::format("{}.{}", path_, child_path);
-    return TableReader(t, std::move(full), file_, errors_, warnings_);
+    TableReader c(t, std::move(full), file_, errors_, warnings_);
+    c.check_secret_files_ = check_secret_files_;
+    return c;
 }
 
 bool is_loopback_host(std::string_view host) {

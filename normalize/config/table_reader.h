@@ -43,6 +43,10 @@ class TableReader {
     void declare(std::span<const KeySpec> keys);
     // From now on, reading a key no declared table names throws std::logic_error.
     void refuse_undeclared() { refuse_undeclared_ = true; }
+    // secret_file() keys are then read as names only, the files not checked
+    // (children inherit it): for the verbs that never read a secret, so that
+    // an operator who may not read the secrets can still use them.
+    void skip_secret_file_checks() { check_secret_files_ = false; }
     // The spec of a declared key; std::logic_error when it is not declared.
     const KeySpec& spec(std::string_view key) const;
 
@@ -119,6 +123,7 @@ class TableReader {
     std::string path_;
     std::string file_;
     std::vector<ConfigError>& errors_;
+    bool check_secret_files_ = true;
     std::vector<std::string>& warnings_;
     std::set<std::string, std::less<>> seen_;
     bool finished_ = false;  // a second finish() must not report everything twice

@@ -98,8 +98,8 @@ TEST_F(ControlTest, IdleConnectionsDoNotLockStatusOut) {
 
 // The socket file's mode is the first gate. Opened up by hand (0666), the
 // daemon still refuses a user who is neither root, its user nor in its group,
-// and the CLI says so with exit 69. Changing uid needs root.
-TEST_F(ControlTest, APeerOutsideTheDaemonsUserAndGroupIsRefusedWith69) {
+// and the CLI says so: permission denied, exit 77. Changing uid needs root.
+TEST_F(ControlTest, APeerOutsideTheDaemonsUserAndGroupIsRefusedWith77) {
     if (::geteuid() != 0) GTEST_SKIP() << "running the CLI as another user needs root";
     auto p = start_daemon();
     ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
@@ -108,8 +108,9 @@ TEST_F(ControlTest, APeerOutsideTheDaemonsUserAndGroupIsRefusedWith69) {
     const auto r = run_binary({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
                                "--clear-groups", MB_BINARY, "status", "-c", config().string()},
                               30s);
-    EXPECT_EQ(r.exit_code, 69) << r.out << r.err;
-    EXPECT_NE(r.err.find("status: the daemon refused the connection: uid 65534 (pid "),
+    EXPECT_EQ(r.exit_code, 77) << r.out << r.err;
+    EXPECT_NE(r.err.find("status: permission denied: the daemon refused the connection: uid "
+                         "65534 (pid "),
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("may not use the control socket"), std::string::npos) << r.err;
