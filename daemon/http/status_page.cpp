@@ -633,4 +633,11 @@ std::string render_status_page(const StatusPage& p) {
     return out;
 }
 
+Response status_page_response(const StatusPage& page) {
+    Response r;
+    r.content_type = std::string(kStatusPageContentType);
+    r.body = render_status_page(page);
+    return r;
+}
+
 }  // namespace mb::http

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "daemon/control/control_protocol.h"
+#include "daemon/http/http_types.h"
 #include "normalize/model.h"
 #include "storage/query.h"
 
@@ -105,6 +106,9 @@ struct StatusPage {
 };
 
 std::string render_status_page(const StatusPage& page);
+// The page as the route's answer: 200, text/html, the rendered body. (The
+// listener adds kStatusPageCsp as the Content-Security-Policy header.)
+Response status_page_response(const StatusPage& page);
 
 // The pieces of the chart, public for their tests.
 namespace chart {

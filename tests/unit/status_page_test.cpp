@@ -102,6 +102,14 @@ TEST(StatusPage, HtmlEscapeHandlesQuotesAmpersandsAndInvalidUtf8) {
     EXPECT_EQ(html_escape("x\xff\n"), "x\\xff\\n");
 }
 
+TEST(StatusPage, IsAnHtmlResponse) {
+    const auto r = status_page_response(day_page());
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+    EXPECT_EQ(r.body, render_status_page(day_page()));
+    EXPECT_TRUE(r.body.starts_with("<!DOCTYPE html>"));
+}
+
 TEST(StatusPage, CarriesNoScriptAndItsOwnContentSecurityPolicy) {
     const auto html = render_status_page(day_page());
     EXPECT_EQ(count(html, "<script"), 0u);
