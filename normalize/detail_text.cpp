@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 #include <iterator>
 #include <utility>
 
@@ -162,6 +163,18 @@ std::string json_string(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 2);
     append_json_string(out, s);
+    return out;
+}
+
+std::string percent_encode(std::string_view s) {
+    std::string out;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out += ch;
+        else
+            out += fmt::format("%{:02X}", c);
+    }
     return out;
 }
 

@@ -73,6 +73,10 @@ bool needs_display_escape(std::string_view s);
 void append_json_string(std::string& out, std::string_view s);
 std::string json_string(std::string_view s);
 
+// `s` as a URI component (a query parameter's value): RFC 3986's unreserved
+// characters as they are, every other byte as %HH.
+std::string percent_encode(std::string_view s);
+
 // "not valid JSON", with what simdjson found when an operator can act on it
 // (invalid UTF-8, nesting too deep, a number out of range).
 std::string not_valid_json(simdjson::error_code e);

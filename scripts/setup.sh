@@ -15,6 +15,7 @@ PACKAGES=(
   libsystemd-dev systemd libhowardhinnant-date-dev tzdata libssl-dev
   openssl python3 python3-paho-mqtt
   debhelper dpkg-dev fakeroot lintian man-db debootstrap systemd-container
+  chromium-headless-shell fonts-dejavu-core
 )
 
 missing=()

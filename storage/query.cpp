@@ -153,25 +153,45 @@ void for_each_command(sql::Db& db, const std::optional<std::string>& source, std
              });
 }
 
+namespace {
+
+constexpr std::string_view kJobRunColumns =
+    "SELECT source, job, command, coalesce(usage_point, ''), coalesce(direction, ''), "
+    "coalesce(window_start, ''), coalesce(window_end, ''), outcome, coalesce(error, ''), "
+    "coalesce(upstream_issuer, ''), coalesce(upstream_code, ''), started_at, finished_at, records "
+    "FROM job_runs r";
+
+JobRunRow read_job_run(const sql::Stmt& st) {
+    JobRunRow r;
+    st.read(r.source, r.job, r.command, r.usage_point, r.direction, r.window_start, r.window_end,
+            r.outcome, r.error, r.upstream_issuer, r.upstream_code, r.started_at, r.finished_at,
+            r.records);
+    return r;
+}
+
+}  // namespace
+
 void for_each_job_run(sql::Db& db, const std::optional<std::string>& job, std::int64_t limit,
                       const std::function<void(const JobRunRow&)>& fn) {
-    each_row(
-        db,
-        {.select = "SELECT source, job, command, coalesce(usage_point, ''), coalesce(direction, "
-                   "''), coalesce(window_start, ''), coalesce(window_end, ''), outcome, "
-                   "coalesce(error, ''), coalesce(upstream_issuer, ''), coalesce(upstream_code, "
-                   "''), started_at, finished_at, records FROM job_runs",
-         .filter = " WHERE job = ?2",
-         .value = job,
-         .tail = " ORDER BY started_at DESC, id DESC LIMIT ?1",
-         .limit = limit},
-        [&](const sql::Stmt& st) {
-            JobRunRow r;
-            st.read(r.source, r.job, r.command, r.usage_point, r.direction, r.window_start,
-                    r.window_end, r.outcome, r.error, r.upstream_issuer, r.upstream_code,
-                    r.started_at, r.finished_at, r.records);
-            fn(r);
-        });
+    each_row(db,
+             {.select = kJobRunColumns,
+              .filter = " WHERE job = ?2",
+              .value = job,
+              .tail = " ORDER BY started_at DESC, id DESC LIMIT ?1",
+              .limit = limit},
+             [&](const sql::Stmt& st) { fn(read_job_run(st)); });
+}
+
+std::vector<JobRunRow> latest_job_runs(sql::Db& db, std::int64_t limit) {
+    std::vector<JobRunRow> out;
+    each_row(db,
+             {.select = kJobRunColumns,
+              .tail = " WHERE r.id = (SELECT id FROM job_runs WHERE source = r.source AND job = "
+                      "r.job ORDER BY started_at DESC, id DESC LIMIT 1) ORDER BY source, job "
+                      "LIMIT ?1",
+              .limit = limit},
+             [&](const sql::Stmt& st) { out.push_back(read_job_run(st)); });
+    return out;
 }
 
 std::vector<JobProgressRow> load_job_progress(sql::Db& db, const std::string& source) {

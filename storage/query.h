@@ -101,6 +101,8 @@ struct JobRunRow {
 // Newest first; `job` filters when set.
 void for_each_job_run(sql::Db& db, const std::optional<std::string>& job, std::int64_t limit,
                       const std::function<void(const JobRunRow&)>& fn);
+// The latest run of each (source, job), at most `limit`, ordered by source and job.
+std::vector<JobRunRow> latest_job_runs(sql::Db& db, std::int64_t limit);
 
 struct JobProgressRow {
     std::string source, job, usage_point, direction, done;

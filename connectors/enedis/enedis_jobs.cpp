@@ -39,18 +39,6 @@ pugi::xml_node find_local(pugi::xml_node node, std::string_view name) {
     return {};
 }
 
-std::string url_encode(std::string_view s) {
-    std::string out;
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-            out += ch;
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
-
 std::string html_escape(std::string_view s) {
     std::string out;
     for (char c : s) {
@@ -96,7 +84,7 @@ std::string authorize_uri_with(const std::string& uri, const EnedisAuthorizeJob&
         out += sep;
         out += k;
         out += '=';
-        out += url_encode(v);
+        out += percent_encode(v);
         sep = '&';
     };
     if (!job.duration.empty()) add("duration", job.duration);

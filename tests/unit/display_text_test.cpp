@@ -43,6 +43,12 @@ TEST(DisplayEscape, ValidUtf8IsKeptInvalidBytesAreEscaped) {
     EXPECT_EQ(display_escape("\xff\xc3\xa9"), "\\xffé");
 }
 
+TEST(PercentEncode, KeepsUnreservedCharactersAndEncodesEveryOtherByte) {
+    EXPECT_EQ(percent_encode("aZ09-._~"), "aZ09-._~");
+    EXPECT_EQ(percent_encode("a b/&=?#%+"), "a%20b%2F%26%3D%3F%23%25%2B");
+    EXPECT_EQ(percent_encode("\xc3\xa9\n<"), "%C3%A9%0A%3C");
+}
+
 TEST(DisplayEscape, C1ControlsAreEscaped) {
     // U+009B is CSI on terminals that take 8-bit controls.
     EXPECT_EQ(display_escape("a\xc2\x9b"
