@@ -105,4 +105,14 @@ bool set_log_level(std::string_view level) {
     return true;
 }
 
+void report(Severity severity, std::string_view line) {
+    std::string escaped;
+    if (std::getenv("JOURNAL_STREAM")) {
+        // Quoted values cannot start a line of their own, as in a log line.
+        if (needs_display_escape(line)) line = escaped = display_escape(line);
+        std::fprintf(stderr, "<%d>", static_cast<int>(severity));
+    }
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+}
+
 }  // namespace mb

@@ -1,10 +1,12 @@
 // `meterbridge run`: the daemon in the foreground (systemd Type=notify).
 #include <fmt/format.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <string>
 #include <utility>
 
 #include "connectors/builtin.h"
@@ -14,6 +16,11 @@
 namespace mb {
 
 namespace {
+
+std::string user_name(uid_t uid) {
+    const passwd* pw = ::getpwuid(uid);
+    return pw ? pw->pw_name : std::to_string(uid);
+}
 
 int run_daemon(const std::string& file) {
     keep_secrets_out_of_dumps();
@@ -33,7 +40,15 @@ int run_daemon(const std::string& file) {
     auto result = load_config(file, builtin_registry());
     for (const auto& w : result.warnings) spdlog::warn("{}", w);
     if (!result.config) {
+        // Each at err, so that `systemctl status` and `journalctl -p err` show why the unit
+        // failed; both exit codes are in the unit's RestartPreventExitStatus=: a restart
+        // would find the same file.
         for (const auto& e : result.errors) spdlog::error("{}", e.to_string());
+        if (result.permission_denied) {
+            spdlog::critical("permission denied: user {} may not read the configuration {}",
+                             user_name(::geteuid()), file);
+            return kExitNoPerm;
+        }
         spdlog::critical("invalid configuration {} ({} error(s))", file, result.errors.size());
         return kExitConfig;
     }

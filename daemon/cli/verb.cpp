@@ -14,6 +14,7 @@
 
 #include "connectors/builtin.h"
 #include "daemon/control/control_client.h"
+#include "daemon/logging.h"
 #include "normalize/time_format.h"
 #include "storage/query.h"
 
@@ -51,10 +52,11 @@ std::string group_hint(const std::filesystem::path& path) {
 std::optional<Config> load_or_report(const std::string& file, int* failure, Secrets secrets) {
     auto result = load_config(file, builtin_registry(),
                               LoadOptions{.check_secret_files = secrets == Secrets::checked});
-    for (const auto& w : result.warnings) fmt::print(stderr, "warning: {}\n", w);
-    for (const auto& e : result.errors) fmt::print(stderr, "{}\n", e.to_string());
+    for (const auto& w : result.warnings) report(Severity::warning, "warning: " + w);
+    for (const auto& e : result.errors) report(Severity::error, e.to_string());
     if (result.permission_denied)
-        fmt::print(stderr, "permission denied: cannot read {}{}\n", file, group_hint(file));
+        report(Severity::error,
+               fmt::format("permission denied: cannot read {}{}", file, group_hint(file)));
     if (failure) *failure = result.permission_denied ? kExitNoPerm : kExitConfig;
     return std::move(result.config);
 }

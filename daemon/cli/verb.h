@@ -78,7 +78,8 @@ void add_format_option(CLI::App* sub, std::string& format);
 // akenza-downlink) or never does (the read verbs, status, command): then the
 // secret files are not checked, and an operator who may not read them can work.
 enum class Secrets { checked, not_needed };
-// Loads and validates; on errors prints one line each to stderr and returns
+// Loads and validates; on errors prints one line each to stderr (at priority
+// err under systemd: report(), daemon/logging.h) and returns
 // nullopt, and then sets `failure` (when given) to the exit code: 77 when this
 // user may not read the file, else 78.
 std::optional<Config> load_or_report(const std::string& file, int* failure = nullptr,

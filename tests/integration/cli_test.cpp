@@ -121,6 +121,25 @@ TEST_F(CliTest, CheckConfigExits78WithOneLinePerError) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
 }
 
+// Under systemd (an ExecStartPre, a timer's service) stderr is the journal:
+// each problem is logged at err, so `journalctl -p err` shows it; a warning at
+// warning. A quoted newline cannot start a line with a priority of its own.
+TEST_F(CliTest, CheckConfigUnderSystemdLogsEachErrorAtErr) {
+    write_file(config(),
+               "[storage]\npath = \"x.db\"\nfoo = 1\nsynchronous = \"normal\"\n\n"
+               "[log]\nlevel = \"loud\\n<0>forged\"\n");
+    auto r = run_binary({MB_BINARY, "check-config", "-c", config().string()},
+                        std::chrono::seconds(30), {"JOURNAL_STREAM=8:1234"});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_NE(r.err.find("<3>" + config().string() + ":3:1: storage.foo: unknown key\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("<3>" + config().string() + ":7:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("<4>warning: "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("\n<0>"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 3) << r.err;
+}
+
 TEST_F(CliTest, CheckConfigOnAMissingFile) {
     auto r = cli({"check-config", "-c", (dir / "nope.toml").string()});
     EXPECT_EQ(r.exit_code, 78);

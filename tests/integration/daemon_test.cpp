@@ -337,6 +337,21 @@ TEST_F(DaemonTest, InvalidConfigExits78NamingTheKey) {
     EXPECT_FALSE(fs::exists(db()));
 }
 
+// Under systemd the refusal is what `journalctl -p err` and `systemctl status`
+// show: each problem at err, the summary at crit.
+TEST_F(DaemonTest, InvalidConfigUnderSystemdLogsEachErrorAtErr) {
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\nbogus = 1\n", db().string()));
+    auto p = start({"JOURNAL_STREAM=8:1234"});
+    ASSERT_EQ(p->wait(10s), 78);
+    const auto err = p->stderr_text();
+    EXPECT_NE(err.find("<3>" + config().string() + ":3:1: storage.bogus: unknown key\n"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("<2>invalid configuration " + config().string() + " (1 error(s))\n"),
+              std::string::npos)
+        << err;
+}
+
 // A server's stream error text reaches STATUS= through the connector's last
 // error. systemd reads a notification line by line: the text's newlines must
 // not become fields of their own (a WATCHDOG=trigger restarts the service).

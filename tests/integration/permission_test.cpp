@@ -135,5 +135,25 @@ TEST_F(PermissionTest, AConfigurationThisUserMayNotReadIs77NamingIt) {
     }
 }
 
+// The daemon's own user may not read its configuration (a file left root:root
+// 0640): 77 with the reason at err, which the unit does not restart in a loop.
+TEST_F(PermissionTest, RunOnAConfigurationItMayNotReadExits77) {
+    ASSERT_EQ(::chmod(config().c_str(), 0640), 0);  // root:root
+    const auto r = run_binary({"/usr/bin/setpriv", fmt::format("--reuid={}", kDaemonId),
+                               fmt::format("--regid={}", kDaemonId), "--clear-groups", MB_BINARY,
+                               "run", "-c", config().string()},
+                              30s, {"JOURNAL_STREAM=8:1234"});
+    EXPECT_EQ(r.exit_code, 77) << r.err;
+    EXPECT_NE(r.err.find("<3>" + config().string() +
+                         ": cannot read the configuration: Permission denied\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("<2>permission denied: user nobody may not read the configuration " +
+                         config().string() + "\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(db()));
+}
+
 }  // namespace
 }  // namespace mb::test

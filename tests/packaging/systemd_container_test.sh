@@ -4,7 +4,11 @@
 # as user meterbridge, with its sandbox, READY (Type=notify) and a broker
 # password passed through LoadCredential=; a canonical message published to a
 # private mosquitto on the host's loopback is stored, and an operator in group
-# meterbridge queries it inside the container.
+# meterbridge queries it inside the container. Then what systemd does with it:
+# SIGKILL is restarted (a new pid); `systemctl reload` reloads in the same
+# process; a broken configuration and one the daemon may not read each fail
+# once, not in a loop, with the reason in `systemctl status` and in
+# `journalctl -p err`; stop leaves it inactive.
 #   systemd_container_test.sh DIST CACHE
 # DIST holds meterbridge_*.deb; CACHE keeps the base system between runs
 # (debootstrap takes a minute or more). Exits 77 (skipped) when not root.
@@ -79,8 +83,14 @@ init=
 wait_for 30 pgrep -P "$nspawn" || fail "the container did not start"
 init=$(pgrep -P "$nspawn" | head -1)
 in_ct() { nsenter -t "$init" -a "$@"; }
-state=$(in_ct timeout 60 systemctl is-system-running --wait 2>/dev/null || true)
-[[ $state == running || $state == degraded ]] || fail "the container's systemd is '$state'"
+# Until PID 1 has made its socket, systemctl answers nothing (a loaded machine
+# boots slowly): ask again until it says running or degraded.
+state=
+booted() {
+  state=$(in_ct timeout 60 systemctl is-system-running --wait 2>/dev/null || true)
+  [[ $state == running || $state == degraded ]]
+}
+wait_for 90 booted || fail "the container's systemd is '$state'"
 echo "ok: systemd is $state"
 
 echo "== install"
@@ -133,6 +143,74 @@ wait_for 15 stored ||
   fail "the operator does not see the reading: $(in_ct runuser -u mbop -- meterbridge query 2>&1)"
 in_ct runuser -u mbop -- meterbridge status >/dev/null || fail "status as the operator"
 echo "ok: the reading is stored; the operator runs query and status"
+
+show() { in_ct systemctl show -P "$1" meterbridge; }
+echo "== SIGKILL: systemd restarts the daemon"
+pid=$(show MainPID)
+in_ct systemctl kill -s SIGKILL meterbridge
+restarted() { [[ $(show NRestarts) == 1 && $(show ActiveState) == active && $(show MainPID) != "$pid" ]]; }
+wait_for 30 restarted ||
+  fail "not restarted after SIGKILL: NRestarts $(show NRestarts), $(show ActiveState), pid $(show MainPID)"
+pid=$(show MainPID)
+echo "ok: restarted (NRestarts 1), new pid $pid"
+
+echo "== reload: a second connector, same process"
+in_ct sh -c "cat >> /etc/meterbridge/meterbridge.toml" <<TOML
+[[connectors]]
+name = "feed2"
+type = "canonical"
+broker = "local"
+topics = ["meterbridge/more/#"]
+TOML
+in_ct systemctl reload meterbridge || fail "systemctl reload"
+reloaded() { in_ct journalctl -u meterbridge --no-pager _PID="$pid" | grep -q 'reload done: 0 connector(s) stopped, 1 started, 2 running'; }
+wait_for 15 reloaded || fail "the daemon did not log the reload"
+[[ $(show MainPID) == "$pid" && $(show ActiveState) == active ]] ||
+  fail "after reload: pid $(show MainPID) (was $pid), $(show ActiveState)"
+in_ct journalctl -u meterbridge --no-pager _PID="$pid" | grep -q 'connector feed2 (canonical) started' ||
+  fail "the reload did not start connector feed2"
+echo "ok: reloaded in pid $pid, connector feed2 started"
+
+# A start that must fail once: exit STATUS, no restart scheduled, and still
+# failed and not restarted after RestartSec (5 s).
+expect_failed_once() {  # STATUS
+  if in_ct systemctl restart meterbridge 2>/dev/null; then fail "the unit started"; fi
+  [[ $(show ActiveState) == failed && $(show NRestarts) == 0 && $(show ExecMainStatus) == "$1" ]] ||
+    fail "$(show ActiveState)/$(show SubState), NRestarts $(show NRestarts), status $(show ExecMainStatus); expected failed, 0, $1"
+  sleep 6
+  [[ $(show ActiveState) == failed && $(show NRestarts) == 0 ]] ||
+    fail "restarted after failing: $(show ActiveState)/$(show SubState), NRestarts $(show NRestarts)"
+}
+logged_at_err() { in_ct journalctl -p err -u meterbridge --no-pager | grep -qF "$1"; }
+# LINE in `systemctl status` (its default 10 lines) and in `journalctl -p err`.
+expect_reason() {  # LINE
+  local status
+  status=$(in_ct systemctl status --no-pager --full meterbridge 2>&1 || true)
+  grep -qF "$1" <<<"$status" || fail "systemctl status does not show '$1': $status"
+  wait_for 10 logged_at_err "$1" || fail "journalctl -p err does not show '$1'"
+}
+conf=/etc/meterbridge/meterbridge.toml
+in_ct cp -p "$conf" /root/meterbridge.toml.good
+
+echo "== a broken configuration: failed once, the reason in status and journal"
+in_ct sed -i 's|^path = .*|&\nbogus = 1|' "$conf"
+expect_failed_once 78
+expect_reason "$conf:3:1: storage.bogus: unknown key"
+echo "ok: failed once (78, NRestarts 0); status and journalctl -p err name storage.bogus"
+
+echo "== a configuration the daemon may not read: failed once"
+in_ct cp -p /root/meterbridge.toml.good "$conf"
+in_ct chmod 0600 "$conf"
+expect_failed_once 77
+expect_reason "$conf: cannot read the configuration: Permission denied"
+echo "ok: failed once (77, NRestarts 0); status and journalctl -p err say permission denied"
+
+echo "== fixed, started, stopped"
+in_ct chmod 0640 "$conf"
+in_ct systemctl restart meterbridge || fail "systemctl restart with the configuration fixed"
+[[ $(show ActiveState) == active ]] || fail "not active with the configuration fixed"
 in_ct systemctl stop meterbridge
-[[ $(in_ct systemctl show -P Result meterbridge) == success ]] || fail "the stop was not clean"
+[[ $(show ActiveState) == inactive ]] || fail "not inactive after stop: $(show ActiveState)"
+[[ $(show Result) == success ]] || fail "the stop was not clean: $(show Result)"
+echo "ok: active again, then inactive after a clean stop"
 echo "systemd container test: passed"
