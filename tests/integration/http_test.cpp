@@ -283,6 +283,31 @@ TEST_F(HttpTest, AFloodOfRejectsLogsABoundedNumberOfLinesWithTheirCount) {
     EXPECT_NE(err.find("e.g. on topic meters/a/readings: malformed:"), std::string::npos) << err;
 }
 
+// A port already taken: the daemon logs it at error and runs without the listener.
+TEST_F(HttpTest, AListenAddressInUseIsAnErrorNotAFailure) {
+    const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(taken, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(taken, 1), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(taken, reinterpret_cast<sockaddr*>(&a), &len);
+    const auto busy = ntohs(a.sin_port);
+    write_file(config(), fmt::format("[storage]\npath = \"{}\"\n[http]\nlisten = \"127.0.0.1:{}\"\n",
+                                     db().string(), busy));
+    Process d({MB_BINARY, "run", "-c", config().string()}, dir.path());
+    EXPECT_TRUE(d.wait_for_log("meterbridge running", 10s)) << d.stderr_text();
+    EXPECT_NE(d.stderr_text().find(fmt::format("error no HTTP listener: cannot listen on 127.0.0.1:{}: "
+                                               "Address already in use", busy)),
+              std::string::npos)
+        << d.stderr_text();
+    EXPECT_EQ(status().exit_code, 0);
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait(10s), 0) << d.stderr_text();
+    ::close(taken);
+}
+
 // The server in-process with small bounds.
 class HttpServerBounds : public ::testing::Test {
   protected:
