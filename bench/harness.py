@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -133,6 +134,33 @@ def stop_process(p, timeout=30):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+class Scraper:
+    """--scrape: GET /metrics from the daemon's listener once a second, as Prometheus would,
+    for as long as the daemon runs."""
+
+    def __init__(self, lines):
+        lines.wait([r"http listening on 127\.0\.0\.1:\d+"])
+        with lines.cv:
+            port = next(int(m.group(1)) for m in (re.search(r"http listening on 127\.0\.0\.1:(\d+)", l)
+                                                  for l in lines.lines) if m)
+        self.url = "http://127.0.0.1:%d/metrics" % port
+        self.stopped = threading.Event()
+        self.scrapes = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopped.wait(1.0):
+            with urllib.request.urlopen(self.url, timeout=10) as r:
+                if r.status != 200 or b"meterbridge_readings_total" not in r.read():
+                    raise RuntimeError("bad scrape of " + self.url)
+            self.scrapes += 1
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
 
 
 class Lines:
@@ -250,11 +278,14 @@ class Bench:
         cfg.write_text(
             '[storage]\npath = "%s"\nsynchronous = "%s"\n%s'
             '[log]\nlevel = "info"\n[control]\nsocket = ""\n'
+            '[http]\nlisten = "%s"\n'
             '[brokers.bench]\nhost = "127.0.0.1"\nport = %d\n'
             '[[connectors]]\nname = "ainsite"\ntype = "ainsite"\nbroker = "bench"\n'
             'topics = ["meters/outbound/bench/#"]\n'
             '[[connectors]]\nname = "voltaware"\ntype = "voltaware"\nbroker = "bench"\n'
-            'topics = ["voltaware/readings"]\n' % (db, synchronous, cache, self.broker.port))
+            'topics = ["voltaware/readings"]\n' % (db, synchronous, cache,
+                                                    "127.0.0.1:0" if self.a.scrape else "",
+                                                    self.broker.port))
         return cfg
 
     def start_daemon(self, tag):
@@ -278,9 +309,13 @@ class Bench:
             raise
         while not db.exists():
             time.sleep(0.01)
+        if self.a.scrape:
+            p.scraper = Scraper(p.lines)
         return p, db
 
     def stop_daemon(self, p):
+        if getattr(p, "scraper", None):
+            p.scraper.stop()
         stop_process(p)
         if p.returncode not in (0, -signal.SIGTERM):
             raise RuntimeError("meterbridge exited with %s" % p.returncode)
@@ -677,6 +712,9 @@ def main():
     ap.add_argument("--tmpdir", default=None)
     ap.add_argument("--timeout", type=int, default=900, help="seconds per step")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (databases, logs)")
+    ap.add_argument("--scrape", action="store_true",
+                    help="run meterbridge with its HTTP listener on and GET /metrics every second "
+                         "(default: the listener off)")
     args = ap.parse_args()
     counts = dict(SHORT if args.short else FULL)
     if args.reps:

@@ -15,6 +15,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace mb {
 
@@ -22,12 +24,24 @@ enum class ConnectorState : std::uint8_t { starting, running, reconnecting, stop
 
 std::string_view to_string(ConnectorState s);
 
+// One labelled number a connector reports beyond the common counters, e.g.
+// {"enedis_calls_total", {{"command", "get_daily"}, {"outcome", "ok"}}, 12}.
+// The daemon knows each metric's name and type (daemon/http/metrics.h); the
+// labels are a bounded set chosen by the connector (never a device id).
+struct HealthSample {
+    std::string metric;
+    std::vector<std::pair<std::string, std::string>> labels;
+    double value = 0;
+};
+
 struct Health {
     ConnectorState state = ConnectorState::starting;
     std::string detail;  // last error or status line
     std::uint64_t messages = 0;
     std::uint64_t rejected = 0;
+    // Connections lost and connection attempts that failed.
     std::uint64_t reconnects = 0;
+    std::vector<HealthSample> samples;
 };
 
 // An operator's command to one device (from the control socket). `dp` and

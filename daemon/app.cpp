@@ -48,7 +48,8 @@ App::App(Config config, const ConnectorRegistry& registry)
       registry_(registry),
       signals_(io_),
       watchdog_timer_(io_),
-      status_timer_(io_) {}
+      status_timer_(io_),
+      progress_timer_(io_) {}
 
 App::~App() {
     stop_all_connectors();
@@ -83,6 +84,13 @@ int App::run() {
     }
     spdlog::info("database {} open (synchronous={})", st.path.string(),
                  st.synchronous == SyncMode::full ? "full" : "normal");
+    try {
+        sql::Stmt q(store_->db(), "SELECT source, last_received_at FROM source_stats "
+                                  "WHERE last_received_at IS NOT NULL");
+        while (q.step()) last_received_at_start_[std::string(q.column_text(0))] = q.column_int(1);
+    } catch (const std::exception& e) {
+        spdlog::warn("cannot read the sources' last receipt times: {}", e.what());
+    }
     writer_ = std::make_unique<Writer>(*store_, writer_options(st));
     writer_->start();
 
@@ -109,7 +117,10 @@ int App::run() {
         schedule_watchdog();
     }
     schedule_status();
+    progress_moved_ = std::chrono::steady_clock::now();
+    schedule_progress_check();
     start_control();
+    start_http();
     notify({{"READY", "1"}, {"STATUS", status_line()}});
     spdlog::info("meterbridge running: {} connector(s), {} job(s)", connectors_.size(),
                  config_->jobs.size());
@@ -160,8 +171,10 @@ void App::begin_shutdown() {
     notify({{"STOPPING", "1"}});
     watchdog_timer_.cancel();
     status_timer_.cancel();
+    progress_timer_.cancel();
     signals_.cancel();
     if (control_) control_->stop();
+    if (http_) http_->stop();
 
     // A bounded shutdown: if draining hangs (a stuck disk), leave rather than
     // block systemd; nothing unacknowledged is lost by leaving.
@@ -297,6 +310,9 @@ void App::on_control(const control::Request& request, ControlServer::Reply reply
         control::Response r;
         r.status = "ok";
         r.detail = status_line();
+        const auto report = http::assess(health_input());
+        r.health = report.healthy ? "ok" : "degraded";
+        r.reasons = report.reasons;
         for (const auto& [name, run] : connectors_) {
             const Health h = run.connector->health();
             r.connectors.push_back(
@@ -341,6 +357,91 @@ void App::on_control(const control::Request& request, ControlServer::Reply reply
     }
     it->second.connector->send_command(
         c.command, [reply](DeviceCommandResult r) { reply(control::from_result(r)); });
+}
+
+void App::schedule_progress_check() {
+    progress_timer_.expires_after(std::chrono::seconds(1));
+    progress_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopping_) return;
+        const auto p = writer_->progress();
+        if (p != seen_progress_) {
+            seen_progress_ = p;
+            progress_moved_ = std::chrono::steady_clock::now();
+        }
+        schedule_progress_check();
+    });
+}
+
+http::HealthInput App::health_input() const {
+    http::HealthInput in;
+    for (const auto& [name, r] : connectors_)
+        in.connectors.push_back({name, r.type, r.connector->health()});
+    // The writer's loop turns at least once a second, also while idle.
+    in.writer_stalled = std::chrono::steady_clock::now() - progress_moved_ > std::chrono::seconds(5);
+    in.writer_paused = writer_->stats().paused;
+    return in;
+}
+
+http::MetricsSnapshot App::metrics_snapshot() {
+    http::MetricsSnapshot s;
+    s.writer = writer_->stats();
+    s.last_received_ms = last_received_at_start_;
+    for (const auto& [source, t] : s.writer.last_received_ms) {
+        auto& last = s.last_received_ms[source];
+        last = std::max(last, t);
+    }
+    for (const auto& [name, r] : connectors_)
+        s.connectors.push_back({name, r.type, r.connector->health()});
+    const auto& path = config_->storage.path;
+    std::error_code ec;
+    const auto main = std::filesystem::file_size(path, ec);
+    if (!ec) s.database_bytes += main;
+    const auto wal = std::filesystem::file_size(path.string() + "-wal", ec);
+    if (!ec) s.database_bytes += wal;
+    const auto now = std::chrono::steady_clock::now();
+    if (stale_meters && (stale_refreshed_ == std::chrono::steady_clock::time_point{} ||
+                         now - stale_refreshed_ >= std::chrono::seconds(15))) {
+        stale_refreshed_ = now;
+        try {
+            stale_cache_ = stale_meters();
+        } catch (const std::exception& e) {
+            spdlog::warn("http: cannot count stale meters: {}", e.what());
+        }
+    }
+    s.meters_stale = stale_cache_;
+    return s;
+}
+
+void App::start_http() {
+    const std::string& listen = config_->http.listen;
+    if (listen.empty()) return;
+    http_ = std::make_unique<http::Server>(io_, listen);
+    metrics_ = std::make_shared<http::MetricsCollector>([this] { return metrics_snapshot(); });
+    http_->route("/metrics", [this](const http::Request&) {
+        http::Response r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = http::serialize(metrics_->Collect());
+        return r;
+    });
+    http_->route("/healthz", [this](const http::Request&) {
+        const auto in = health_input();
+        const auto report = http::assess(in);
+        http::Response r;
+        r.status = report.healthy ? 200 : 503;
+        r.content_type = "application/json";
+        r.body = http::render_json(report, in);
+        return r;
+    });
+    try {
+        http_->start();
+        const auto ep = http_->local_endpoint();
+        spdlog::info("http listening on {}", ep.address().is_v6()
+                                                 ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                                                 : fmt::format("{}:{}", ep.address().to_string(), ep.port()));
+    } catch (const std::exception& e) {
+        spdlog::error("no HTTP listener: {}", e.what());
+        http_.reset();
+    }
 }
 
 void App::schedule_status() {

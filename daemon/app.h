@@ -16,6 +16,8 @@
 // and returns 75 naming the holder's pid when another daemon has it.
 // Control socket: operators' commands to devices and a status query, served
 // on the io_context (control_server.h); a failure to bind is logged, not fatal.
+// HTTP listener ([http] listen): /metrics, /healthz on the io_context
+// (daemon/http/); a failure to bind is logged, not fatal.
 // systemd: READY=1 once the store is open and connectors started, WATCHDOG=1
 // only while the writer makes progress, STOPPING=1 on shutdown, RELOADING=1
 // around a reload, and a STATUS= line with counters; all through notify()
@@ -37,6 +39,9 @@
 #include "connectors/registry.h"
 #include "daemon/config.h"
 #include "daemon/control/control_server.h"
+#include "daemon/http/health_report.h"
+#include "daemon/http/http_server.h"
+#include "daemon/http/metrics.h"
 #include "storage/store.h"
 #include "storage/store_lock.h"
 #include "storage/writer.h"
@@ -64,6 +69,10 @@ class App {
 
     std::chrono::seconds shutdown_timeout{60};
 
+    // Stale meters per source for /metrics; called on the io_context thread at
+    // most every 15 s (the last answer is kept meanwhile). Unset: 0 per source.
+    std::function<std::map<std::string, std::uint64_t>()> stale_meters;
+
   private:
     void start_connector(const ConnectorConfig& cfg);
     void stop_all_connectors();
@@ -75,6 +84,10 @@ class App {
     std::string status_line() const;
     void start_control();
     void on_control(const control::Request& request, ControlServer::Reply reply);
+    void start_http();
+    void schedule_progress_check();
+    http::HealthInput health_input() const;
+    http::MetricsSnapshot metrics_snapshot();
 
     std::shared_ptr<const Config> config_;
     const ConnectorRegistry& registry_;
@@ -93,6 +106,16 @@ class App {
     };
     std::map<std::string, Running> connectors_;
     std::unique_ptr<ControlServer> control_;
+    std::unique_ptr<http::Server> http_;
+    std::shared_ptr<http::MetricsCollector> metrics_;
+    // The writer's progress as last seen, and when it last moved.
+    boost::asio::steady_timer progress_timer_;
+    std::uint64_t seen_progress_ = 0;
+    std::chrono::steady_clock::time_point progress_moved_{};
+    // Latest receipt per source as the database had it at start.
+    std::map<std::string, std::int64_t> last_received_at_start_;
+    std::map<std::string, std::uint64_t> stale_cache_;
+    std::chrono::steady_clock::time_point stale_refreshed_{};
     std::chrono::microseconds watchdog_interval_{0};
     std::uint64_t last_progress_ = 0;
     bool stopping_ = false;

@@ -16,6 +16,7 @@
 
 #include "connectors/mqtt/mqtt_config.h"
 #include "connectors/registry.h"
+#include "daemon/http/listen_address.h"
 #include "normalize/config/table_reader.h"
 
 namespace mb {
@@ -74,6 +75,7 @@ class Loader {
     void load_storage(TableReader& r);
     void load_log(TableReader& r);
     void load_control(TableReader& r);
+    void load_http(TableReader& r);
     void load_connector(TableReader& r, const toml::table& t);
     void load_job(TableReader& r, const toml::table& t);
     fs::path resolve(const std::string& p) const;
@@ -113,6 +115,10 @@ void Loader::load(const toml::table& root) {
     if (const toml::table* t = r.table("control")) {
         TableReader cr = r.child(*t, "control");
         load_control(cr);
+    }
+    if (const toml::table* t = r.table("http")) {
+        TableReader hr = r.child(*t, "http");
+        load_http(hr);
     }
     if (config.control.enabled && config.control.socket.empty() && !config.storage.path.empty())
         config.control.socket = fs::path(config.storage.path.string() + ".sock");
@@ -211,6 +217,17 @@ void Loader::load_control(TableReader& r) {
             else
                 config.control.socket = path;
         }
+    }
+    r.finish();
+}
+
+void Loader::load_http(TableReader& r) {
+    if (auto listen = r.string("listen")) {
+        std::string why;
+        if (listen->empty() || http::parse_listen(*listen, why))
+            config.http.listen = *listen;
+        else
+            r.error("listen", fmt::format("\"{}\": {}", *listen, why));
     }
     r.finish();
 }

@@ -44,6 +44,13 @@ struct ControlConfig {
     bool enabled = true;
 };
 
+// The HTTP listener: /metrics, /healthz, the status page.
+struct HttpConfig {
+    // "address:port" or "[IPv6]:port" (daemon/http/listen_address.h); empty:
+    // no listener.
+    std::string listen = "127.0.0.1:9477";
+};
+
 struct LogConfig {
     std::string level = "info";  // trace|debug|info|warn|error
 };
@@ -53,6 +60,7 @@ struct Config {
     StorageConfig storage;
     LogConfig log;
     ControlConfig control;
+    HttpConfig http;
     std::map<std::string, BrokerConfig> brokers;
     std::vector<ConnectorConfig> connectors;
     std::vector<JobConfig> jobs;

@@ -92,7 +92,8 @@ void setup_logging(LogFormat format) {
         logger = std::make_shared<spdlog::logger>("meterbridge", std::make_shared<JournalSink>());
     } else {
         logger = std::make_shared<spdlog::logger>("meterbridge", std::make_shared<TextSink>());
-        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+        // UTC, like every time the daemon stores or prints: ISO 8601 with its Z.
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
     }
     logger->flush_on(spdlog::level::trace);
     spdlog::set_default_logger(std::move(logger));

@@ -14,6 +14,7 @@ PACKAGES=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libsystemd-dev systemd libhowardhinnant-date-dev tzdata libssl-dev
   openssl python3 python3-paho-mqtt
+  prometheus-cpp-dev prometheus
   debhelper dpkg-dev fakeroot lintian man-db debootstrap systemd-container
   chromium-headless-shell fonts-dejavu-core
 )

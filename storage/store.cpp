@@ -320,8 +320,13 @@ void Store::write_job_records(const std::string& source, const Envelope& env) {
         upsert_uri_.run(source, u.job, u.uri, u.at);
 }
 
-ApplyStats Store::apply(std::span<const Envelope> batch) {
+std::string_view reason_code(std::string_view reason) {
+    return reason.substr(0, reason.find(':'));
+}
+
+ApplyStats Store::apply(std::span<const Envelope> batch, ApplyDetail* detail) {
     ApplyStats total;
+    std::vector<ApplyDetail::Rejects> rejects;
     // Per-source counters for source_stats; sources per batch are few.
     std::vector<std::pair<std::string, ApplyStats>> per_source;
     std::vector<std::int64_t> last_seen;
@@ -407,6 +412,16 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
         if (!reason.empty()) {
             insert_message(m, &reason);
             st.rejected++;
+            if (detail) {
+                const std::string_view code = reason_code(reason);
+                auto it = std::find_if(rejects.begin(), rejects.end(), [&](const auto& r) {
+                    return r.source == m.source && r.code == code;
+                });
+                if (it == rejects.end())
+                    rejects.push_back({m.source, std::string(code), 1, reason, m.topic});
+                else
+                    it->count++;
+            }
             continue;
         }
 
@@ -467,6 +482,13 @@ ApplyStats Store::apply(std::span<const Envelope> batch) {
     }
     tx.commit();
     guard.ok = true;
+    if (detail) {
+        detail->last_received.clear();
+        for (std::size_t i = 0; i < per_source.size(); ++i)
+            if (last_seen[i] > 0) detail->last_received.emplace_back(per_source[i].first, last_seen[i]);
+        detail->per_source = std::move(per_source);
+        detail->rejects = std::move(rejects);
+    }
     return total;
 }
 

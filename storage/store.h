@@ -68,6 +68,26 @@ struct ApplyStats {
     }
 };
 
+// What one apply() stored, by source, for the daemon's counters: only filled
+// once the transaction committed.
+struct ApplyDetail {
+    std::vector<std::pair<std::string, ApplyStats>> per_source;
+    // The latest receipt time (UTC ms) of a message by source; absent: none.
+    std::vector<std::pair<std::string, std::int64_t>> last_received;
+    struct Rejects {
+        std::string source;
+        std::string code;  // the stored reason's code (reason_code()), a bounded set
+        std::uint64_t count = 0;
+        std::string example;  // the first such message's whole reason
+        std::string topic;    // …and its topic
+    };
+    std::vector<Rejects> rejects;  // by (source, code), in order of first occurrence
+};
+
+// The code a stored rejection reason starts with ("missing_field" of
+// "missing_field: electricReadings[3]"): the text before the first ':'.
+std::string_view reason_code(std::string_view reason);
+
 class Store {
   public:
     static Store open(const std::filesystem::path& path, StoreOptions options);
@@ -79,7 +99,8 @@ class Store {
     // state events break the reading-time rule (check_times, model.h), is
     // stored as rejected. Record-only envelopes are the daemon's own facts,
     // stamped by its clock: not checked.
-    ApplyStats apply(std::span<const Envelope> batch);
+    // `detail`, when given, is replaced by this batch's breakdown.
+    ApplyStats apply(std::span<const Envelope> batch, ApplyDetail* detail = nullptr);
 
     const StoreOptions& options() const { return options_; }
 

@@ -8,6 +8,14 @@
 
 namespace mb {
 
+void CommitTimes::add(double seconds) {
+    std::size_t i = 0;
+    while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+    buckets[i]++;
+    count++;
+    sum_seconds += seconds;
+}
+
 Writer::Writer(Store& store, WriterOptions options, Clock clock)
     : store_(store), options_(options), clock_(clock ? std::move(clock) : Clock(now_ms)) {}
 
@@ -90,10 +98,14 @@ void Writer::run() {
     std::deque<Pending> group;
     for (;;) {
         progress_.fetch_add(1, std::memory_order_relaxed);
+        reject_log_.flush();
         std::unique_lock lk(mu_);
         not_empty_.wait_for(lk, seconds(1), [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) {
-            if (stopping_) return;
+            if (stopping_) {
+                reject_log_.flush(true);
+                return;
+            }
             lk.unlock();
             if (steady_clock::now() - last_prune >= options_.prune_interval) {
                 last_prune = steady_clock::now();
@@ -189,11 +201,24 @@ void Writer::commit_group(std::deque<Pending>& group) {
     }
     Batch& merged = group.size() > 1 ? merged_batches : group.front().batch;
 
-    auto record = [&](const ApplyStats& st, std::size_t rows) {
+    ApplyDetail detail;
+    // Stores `batch` in one transaction and counts what it committed.
+    auto apply = [&](std::span<const Envelope> batch, std::size_t rows) {
+        const auto t0 = steady_clock::now();
+        const ApplyStats st = store_.apply(batch, &detail);
+        const double seconds = duration<double>(steady_clock::now() - t0).count();
+        for (const auto& r : detail.rejects) reject_log_.add(r);
         std::lock_guard lk(mu_);
         stats_.transactions++;
         stats_.stored += st;
         stats_.largest_transaction_rows = std::max(stats_.largest_transaction_rows, rows);
+        stats_.commits.add(seconds);
+        for (const auto& [source, s] : detail.per_source) stats_.per_source[source] += s;
+        for (const auto& r : detail.rejects) stats_.rejects[{r.source, r.code}] += r.count;
+        for (const auto& [source, t] : detail.last_received) {
+            auto& last = stats_.last_received_ms[source];
+            last = std::max(last, t);
+        }
     };
     auto finish = [&](const CommitOutcome& outcome) {
         for (auto& p : group) p.done.set_value(outcome);
@@ -204,7 +229,7 @@ void Writer::commit_group(std::deque<Pending>& group) {
     steady_clock::time_point stop_seen{};
     for (;;) {
         try {
-            record(store_.apply(merged), group_rows);
+            apply(merged, group_rows);
             if (attempts > 0) {
                 spdlog::info("storage: commit succeeded after {} retries; ingestion resumed",
                              attempts);
@@ -262,7 +287,7 @@ void Writer::commit_group(std::deque<Pending>& group) {
         while (i >= owner_end) owner_end += group[++owner].batch.size();
         Envelope& env = merged[i];
         try {
-            record(store_.apply(std::span<const Envelope>(&env, 1)), env.rows());
+            apply(std::span<const Envelope>(&env, 1), env.rows());
             continue;
         } catch (const std::exception& e) {
             last_error = e.what();
@@ -281,7 +306,7 @@ void Writer::commit_group(std::deque<Pending>& group) {
         as_rejected.result =
             DecodeResult::rejected(RejectCode::invalid_value, "storage error: " + last_error);
         try {
-            record(store_.apply(std::span<const Envelope>(&as_rejected, 1)), as_rejected.rows());
+            apply(std::span<const Envelope>(&as_rejected, 1), as_rejected.rows());
         } catch (const std::exception& e) {
             spdlog::error("storage: cannot store message from {} ({}): {}", env.raw.source,
                           env.raw.topic, e.what());

@@ -20,6 +20,7 @@
 // (record_only) cannot be stored, or when a retry still fails at shutdown.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,11 +28,13 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "storage/envelope.h"
+#include "storage/reject_log.h"
 #include "storage/store.h"
 
 namespace mb {
@@ -51,8 +54,26 @@ struct CommitOutcome {
     std::string error;  // set when !committed
 };
 
+// How long commits took: a histogram with fixed bounds (cumulative counts are
+// the reader's business).
+struct CommitTimes {
+    // Upper bounds in seconds; one more bucket (+Inf) after the last.
+    static constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   0.5,   1,    2.5};
+    std::array<std::uint64_t, kBounds.size() + 1> buckets{};  // not cumulative
+    std::uint64_t count = 0;
+    double sum_seconds = 0;
+    void add(double seconds);
+};
+
 struct WriterStats {
     ApplyStats stored;  // totals since start
+    // The same, by source, and the rejected by (source, reason code): exactly
+    // what was committed, so that they agree with the database's rows.
+    std::map<std::string, ApplyStats> per_source;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> rejects;
+    std::map<std::string, std::int64_t> last_received_ms;  // by source, UTC
+    CommitTimes commits;  // each successful Store::apply
     std::uint64_t transactions = 0;
     std::uint64_t retries = 0;
     std::size_t queued_rows = 0;
@@ -119,6 +140,7 @@ class Writer {
     bool stopping_ = false;
     bool accepting_ = true;
     WriterStats stats_;
+    RejectLog reject_log_;  // the writer thread's
 
     std::atomic<std::uint64_t> progress_{0};
     std::thread thread_;

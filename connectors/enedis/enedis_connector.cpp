@@ -112,6 +112,9 @@ Health EnedisConnector::health() const {
     const Health counted = health_.get();  // the messages; the state is the session's
     h.messages = counted.messages;
     h.rejected = counted.rejected;
+    for (const auto& [key, n] : calls_.get())
+        h.samples.push_back(
+            {"enedis_calls_total", {{"command", key.first}, {"outcome", key.second}}, static_cast<double>(n)});
     return h;
 }
 
@@ -152,8 +155,8 @@ void EnedisConnector::send(const EnedisCall& call) {
     spdlog::info("{}: job {}: {}", config_.name, call.job,
                  call.data ? quoalise_request_topic(*call.data) : call.node);
     session_->request(options_.proxy, adhoc_execute(call.node, fields), options_.request_timeout,
-                      [this, key = call.key](XmppResponse r) {
-                          push(Answer{key, std::move(r)});
+                      [this, key = call.key, command = call.node](XmppResponse r) {
+                          push(Answer{key, command, std::move(r)});
                       });
 }
 
@@ -161,6 +164,11 @@ void EnedisConnector::handle(Event& e, TimeMs now, Batch& staged) {
     if (auto* a = std::get_if<Answer>(&e)) {
         using S = XmppResponse::Status;
         const XmppResponse& r = a->response;
+        const char* outcome = r.status == S::result    ? "ok"
+                              : r.status == S::timeout ? "timeout"
+                              : r.status == S::error   ? "error"
+                                                       : "disconnected";
+        calls_.update([&](auto& calls) { calls[{a->command, outcome}]++; });
         if (r.status == S::result) {
             jobs_.on_result(a->key, r.xml, now, staged);
             return;

@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,7 @@ class EnedisConnector final : public Connector {
   private:
     struct Answer {
         std::string key;
+        std::string command;  // the call's node
         XmppResponse response;
     };
     struct Consent {
@@ -79,6 +81,8 @@ class EnedisConnector final : public Connector {
     std::deque<Event> events_;
     bool stop_ = false;
     ConnectorHealth health_;
+    // Calls answered, by (command, outcome): enedis_calls_total.
+    HealthCell<std::map<std::pair<std::string, std::string>, std::uint64_t>> calls_;
     std::thread thread_;
 };
 

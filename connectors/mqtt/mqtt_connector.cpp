@@ -171,7 +171,9 @@ void MqttConnector::stop() {
 }
 
 Health MqttConnector::health() const {
-    return health_.get();
+    Health h = health_.get();
+    h.samples = protocol_->samples();
+    return h;
 }
 
 milliseconds MqttConnector::next_backoff() {
@@ -183,16 +185,13 @@ milliseconds MqttConnector::next_backoff() {
 }
 
 void MqttConnector::run() {
-    bool first = true;
     while (!stop_requested_) {
         if (connect()) {
-            first = false;
             session();
             if (stop_requested_) break;
-            health_.reconnected();
-        } else if (first) {
-            first = false;
         }
+        // A lost session or a failed attempt: either way another attempt follows.
+        health_.reconnected();
         const auto wait = next_backoff();
         // The state keeps the reason: a connector that can never come back says why.
         health_.set_state(

@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "connectors/connector.h"
 #include "normalize/decoder.h"
@@ -72,6 +73,9 @@ class MqttProtocol {
 
     // Any thread. Default: refused.
     virtual void submit_command(DeviceCommand command, CommandDone done);
+
+    // Any thread: the protocol's own figures for Health::samples. Default: none.
+    virtual std::vector<HealthSample> samples() const { return {}; }
 };
 
 // The protocol of every decode-only vendor.

@@ -508,9 +508,36 @@ void TuyaPlatform::on_tick(TimeMs now, Batch& staged, MqttOutbox& out) {
     }
 
     log_refusals(now);
-    if (now - last_stale_check_ < kStaleCheckMs) return;
-    last_stale_check_ = now;
-    check_stale(now, staged);
+    if (now - last_stale_check_ >= kStaleCheckMs) {
+        last_stale_check_ = now;
+        check_stale(now, staged);
+    }
+    count_devices(now);
+}
+
+void TuyaPlatform::count_devices(TimeMs now) {
+    if (last_count_ != 0 && now - last_count_ < 1000) return;
+    last_count_ = now;
+    std::uint64_t online = 0, offline = 0, stale = 0;
+    for (const auto& [cid, d] : devices_) {
+        if (d.stale)
+            ++stale;
+        else if (d.online.value_or(false))
+            ++online;
+        else
+            ++offline;
+    }
+    std::vector<HealthSample> samples;
+    for (const auto& [state, n] : {std::pair{"online", online}, std::pair{"offline", offline},
+                                   std::pair{"stale", stale}})
+        samples.push_back({"tuya_devices", {{"state", state}}, static_cast<double>(n)});
+    std::lock_guard lk(samples_mu_);
+    samples_ = std::move(samples);
+}
+
+std::vector<HealthSample> TuyaPlatform::samples() const {
+    std::lock_guard lk(samples_mu_);
+    return samples_;
 }
 
 void TuyaPlatform::check_stale(TimeMs now, Batch& staged) {

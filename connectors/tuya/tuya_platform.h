@@ -96,6 +96,11 @@ class TuyaPlatform final : public MqttProtocol {
 
     std::size_t pending_commands() const { return pending_.size(); }
 
+    // tuya_devices{state}: the synced devices that are stale, else online,
+    // else offline (also those whose status was never reported), as counted
+    // at the last tick.
+    std::vector<HealthSample> samples() const override;
+
   private:
     struct Device {
         std::string gateway;  // the one gateway it is synced on
@@ -158,6 +163,13 @@ class TuyaPlatform final : public MqttProtocol {
     TimeMs last_stale_check_ = 0;
     std::uint64_t counter_ = 0;
     std::uint64_t id_prefix_ = 0;
+
+    // The device counts for samples(): written on the connector's thread at
+    // most once a second, read from any.
+    void count_devices(TimeMs now);
+    TimeMs last_count_ = 0;
+    mutable std::mutex samples_mu_;
+    std::vector<HealthSample> samples_;
 
     std::mutex inbox_mu_;
     std::vector<Submitted> inbox_;

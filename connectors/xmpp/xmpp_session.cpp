@@ -368,7 +368,7 @@ void XmppSession::session() {
     fail_all_pending("disconnected before the answer came: " + reason);
     client_.reset();  // closes the socket
     tls_ = nullptr;
-    if (was_connected && !stop_requested_) health_.update([](XmppHealth& h) { h.reconnects++; });
+    if (!stop_requested_) health_.update([](XmppHealth& h) { h.reconnects++; });
 }
 
 void XmppSession::flush_queue(bool connected) {

@@ -98,7 +98,7 @@ struct XmppHealth {
     std::string last_error;        // why the last attempt or session ended ("" if none yet)
     std::string jid;               // the bound full JID while connected
     std::uint64_t connects = 0;    // sessions established
-    std::uint64_t reconnects = 0;  // sessions lost (each one is followed by a reconnect)
+    std::uint64_t reconnects = 0;  // sessions lost and attempts failed (each followed by another)
 };
 
 struct XmppResponse {

@@ -56,7 +56,9 @@ constexpr std::array kExitCodes{
     ExitCode{kExitUnavailable, "the daemon is not reachable, or the command could not be sent"},
     ExitCode{kExitSoftware, "run: draining the queue at SIGTERM took too long"},
     ExitCode{kExitCantCreate, "the database cannot be opened or does not exist"},
-    ExitCode{kExitTempFail, "run: another meterbridge run holds the database (its pid is named)"},
+    ExitCode{kExitTempFail,
+             "run: another meterbridge run holds the database (its pid is named); status: the "
+             "daemon is degraded (a connector not running, the storage writer stalled)"},
     ExitCode{kExitNoPerm,
              "permission denied: the configuration, the database or the control socket refuses "
              "this user (join the daemon's group)"},
@@ -155,7 +157,8 @@ void page_5(const ConnectorRegistry& registry) {
     fmt::print(
         ".SH DESCRIPTION\nA TOML file, by default {}. \\fBmeterbridge check\\-config\\fR "
         "validates it (exit 0, or 78 with one line per problem). The tables \\fB[storage]\\fR, "
-        "\\fB[log]\\fR and \\fB[control]\\fR are described in "
+        "\\fB[log]\\fR, \\fB[control]\\fR and \\fB[http]\\fR (\\fBlisten\\fR, default "
+        "127.0.0.1:9477: /metrics and /healthz) are described in "
         "/usr/share/doc/meterbridge/docs/configuration.md; the connector and job keys below "
         "are the tables the loader checks, and \\fBmeterbridge types\\fR \\fITYPE\\fR prints "
         "them too. Secrets are read from *_file keys; a bare name is looked up in "

@@ -1,5 +1,6 @@
 // `meterbridge status`: the running daemon's connectors and counters, asked
-// through its control socket.
+// through its control socket. Exits 0 when the daemon is healthy, 75 when it
+// is degraded (the reasons on stderr), 69 when it cannot be reached.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -38,6 +39,10 @@ int status(const std::string& file, const std::string& format_name) {
                  num(static_cast<std::int64_t>(c.rejected)),
                  num(static_cast<std::int64_t>(c.reconnects)), text(c.detail)});
     out.finish();
+    if (r.health == "degraded") {
+        for (const auto& reason : r.reasons) fmt::print(stderr, "status: degraded: {}\n", display_escape(reason));
+        return kExitTempFail;
+    }
     return kExitOk;
 }
 

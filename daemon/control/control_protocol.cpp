@@ -104,6 +104,11 @@ std::string render(const Response& r) {
     if (!r.msg.empty()) out += ",\"msg\":" + q(r.msg);
     if (!r.request_id.empty()) out += ",\"request_id\":" + q(r.request_id);
     out += ",\"detail\":" + q(r.detail);
+    if (!r.health.empty()) {
+        out += ",\"health\":" + q(r.health) + ",\"reasons\":[";
+        for (std::size_t i = 0; i < r.reasons.size(); ++i) out += (i ? "," : "") + q(r.reasons[i]);
+        out += ']';
+    }
     if (!r.connectors.empty()) {
         out += ",\"connectors\":[";
         for (std::size_t i = 0; i < r.connectors.size(); ++i) {
@@ -139,6 +144,13 @@ std::optional<Response> parse_response(std::string_view line, std::string& error
         !get_string(o, "request_id", r.request_id, error, false) ||
         !get_string(o, "detail", r.detail, error, false))
         return std::nullopt;
+    if (!get_string(o, "health", r.health, error, false)) return std::nullopt;
+    simdjson::dom::array reasons;
+    if (o["reasons"].get_array().get(reasons) == simdjson::SUCCESS)
+        for (simdjson::dom::element e : reasons) {
+            std::string_view v;
+            if (e.get_string().get(v) == simdjson::SUCCESS) r.reasons.emplace_back(v);
+        }
     std::int64_t code = 0;
     if (o["code"].get_int64().get(code) == simdjson::SUCCESS) r.code = code;
     simdjson::dom::array arr;

@@ -8,7 +8,8 @@
 //   → {"op":"run_job","job":"daily"}
 //   ← {"status":"ok","detail":"job daily started"}
 //   → {"op":"status"}
-//   ← {"status":"ok","detail":"<status line>","connectors":[{"name":…,"state":…,…}]}
+//   ← {"status":"ok","detail":"<status line>","health":"ok"|"degraded","reasons":[…],
+//      "connectors":[{"name":…,"state":…,…}]}
 //   ← {"status":"error","detail":"…"} for a request the daemon cannot read.
 //   ← {"status":"refused","detail":"…"} to a peer that may not use the socket,
 //     {"status":"busy","detail":"…"} when every place is taken by a request in
@@ -60,6 +61,8 @@ struct Response {
     std::optional<std::int64_t> code;
     std::string msg, request_id, detail;
     std::vector<ConnectorStatus> connectors;  // status
+    std::string health;                       // status: ok|degraded ("" from an older daemon)
+    std::vector<std::string> reasons;         // status: why degraded
 };
 std::string render(const Response& r);
 // nullopt when the line is not a response (the error says why).
