@@ -98,6 +98,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         res->set(bhttp::field::content_type, r.content_type);
         res->set(bhttp::field::cache_control, "no-store");
         if (r.status == 405) res->set(bhttp::field::allow, "GET, HEAD");
+        for (const auto& [name, value] : r.headers) res->set(name, value);
         res->keep_alive(keep_alive);
         res->body() = std::move(r.body);
         res->prepare_payload();

@@ -637,6 +637,8 @@ Response status_page_response(const StatusPage& page) {
     Response r;
     r.content_type = std::string(kStatusPageContentType);
     r.body = render_status_page(page);
+    r.headers.emplace_back("Content-Security-Policy", std::string(kStatusPageCsp));
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return r;
 }
 

@@ -106,8 +106,8 @@ struct StatusPage {
 };
 
 std::string render_status_page(const StatusPage& page);
-// The page as the route's answer: 200, text/html, the rendered body. (The
-// listener adds kStatusPageCsp as the Content-Security-Policy header.)
+// The page as the route's answer: 200, text/html, the rendered body, and
+// kStatusPageCsp as its Content-Security-Policy header.
 Response status_page_response(const StatusPage& page);
 
 // The pieces of the chart, public for their tests.
