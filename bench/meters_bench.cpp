@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
     const auto meters = args.num("meters", 100), per_meter = args.num("per-meter", 10000),
                days = args.num("days", 100);
     const int reps = static_cast<int>(args.num("reps", 5));
-    const std::filesystem::path path =
-        std::filesystem::path(args.str("dir", "/tmp")) / fmt::format("mb-meters-bench-{}.db", ::getpid());
+    const std::filesystem::path path = std::filesystem::path(args.str("dir", "/tmp")) /
+                                       fmt::format("mb-meters-bench-{}.db", ::getpid());
     std::filesystem::remove(path);
 
     const auto build_start = mb::bench::mono_ns();
@@ -60,12 +60,12 @@ int main(int argc, char** argv) {
             for (std::int64_t m = 0; m < meters; ++m) {
                 mb::Envelope e;
                 const TimeMs start = kT0 + hour * 60 * kMin;
-                e.raw = mb::RawMessage{"ainsite", "meters/outbound/c/s/m", "{}", {},
-                                       start + 60 * kMin + 2000};
+                e.raw = mb::RawMessage{
+                    "ainsite", "meters/outbound/c/s/m", "{}", {}, start + 60 * kMin + 2000};
                 for (std::int64_t i = 0; i < 60 && hour * 60 + i < per_meter; ++i)
                     e.result.readings.push_back(mb::Reading{
-                        fmt::format("meter-{:03}", m), "electricity.energy.consumption.index",
-                        "Wh", mb::Kind::cumulative, start + i * kMin, start + i * kMin,
+                        fmt::format("meter-{:03}", m), "electricity.energy.consumption.index", "Wh",
+                        mb::Kind::cumulative, start + i * kMin, start + i * kMin,
                         static_cast<double>(hour * 60 + i)});
                 rows += static_cast<std::int64_t>(e.result.readings.size());
                 batch.push_back(std::move(e));
@@ -79,11 +79,12 @@ int main(int argc, char** argv) {
             if (d % 10 == 5) continue;  // a missing day
             mb::Envelope e;
             const TimeMs day = kT0 + d * kDay;
-            e.raw = mb::RawMessage{"voltaware", "voltaware/readings", "{}", {}, day + kDay + 60'000};
+            e.raw =
+                mb::RawMessage{"voltaware", "voltaware/readings", "{}", {}, day + kDay + 60'000};
             for (TimeMs t = day; t < day + kDay; t += 15 * kMin)
                 e.result.readings.push_back(mb::Reading{"dev-v", "electricity.energy.consumption",
-                                                        "Wh", mb::Kind::interval, t,
-                                                        t + 15 * kMin, 1.0});
+                                                        "Wh", mb::Kind::interval, t, t + 15 * kMin,
+                                                        1.0});
             rows += static_cast<std::int64_t>(e.result.readings.size());
             batch.push_back(std::move(e));
         }
@@ -100,14 +101,15 @@ int main(int argc, char** argv) {
         return [&db, &sink, q] { sink += db.scalar_int(q.c_str()).value_or(0); };
     };
     // One day (the fourth) of one meter.
-    const std::string where = "source = 'ainsite' AND meter = 'meter-050' AND quantity = "
-                              "'electricity.energy.consumption.index' AND ";
-    const std::string text_query = fmt::format(
-        "SELECT count(*) FROM readings_v WHERE {}ts_start >= '{}' AND ts_start < '{}'", where,
-        "2022-03-04T00:00:00.000Z", "2022-03-05T00:00:00.000Z");
-    const std::string ms_query =
-        fmt::format("SELECT count(*) FROM readings_v WHERE {}ts_start_ms >= {} AND ts_start_ms < {}",
-                    where, kT0 + 3 * kDay, kT0 + 4 * kDay);
+    const std::string where =
+        "source = 'ainsite' AND meter = 'meter-050' AND quantity = "
+        "'electricity.energy.consumption.index' AND ";
+    const std::string text_query =
+        fmt::format("SELECT count(*) FROM readings_v WHERE {}ts_start >= '{}' AND ts_start < '{}'",
+                    where, "2022-03-04T00:00:00.000Z", "2022-03-05T00:00:00.000Z");
+    const std::string ms_query = fmt::format(
+        "SELECT count(*) FROM readings_v WHERE {}ts_start_ms >= {} AND ts_start_ms < {}", where,
+        kT0 + 3 * kDay, kT0 + 4 * kDay);
 
     struct Row {
         std::string what;
@@ -120,19 +122,20 @@ int main(int argc, char** argv) {
                        mb::MetersQuery q;
                        sink += static_cast<std::int64_t>(mb::list_meters(db, q, now, rules).size());
                    })});
-    out.push_back({"meters --window P120D (counts every reading in its window)", median_ms(reps, [&] {
-                       mb::MetersQuery q;
-                       q.window_ms = 120 * kDay;
-                       sink += static_cast<std::int64_t>(mb::list_meters(db, q, now, rules).size());
-                   })});
+    out.push_back(
+        {"meters --window P120D (counts every reading in its window)", median_ms(reps, [&] {
+             mb::MetersQuery q;
+             q.window_ms = 120 * kDay;
+             sink += static_cast<std::int64_t>(mb::list_meters(db, q, now, rules).size());
+         })});
     out.push_back({"meters --stale", median_ms(reps, [&] {
                        mb::MetersQuery q;
                        q.stale_only = true;
                        sink += static_cast<std::int64_t>(mb::list_meters(db, q, now, rules).size());
                    })});
     out.push_back({"count_stale_meters (the daemon's meters_stale)", median_ms(reps, [&] {
-                       sink += static_cast<std::int64_t>(
-                           mb::count_stale_meters(db, now, rules).size());
+                       sink +=
+                           static_cast<std::int64_t>(mb::count_stale_meters(db, now, rules).size());
                    })});
     out.push_back({"gaps --source voltaware (15-min series, missing days)", median_ms(reps, [&] {
                        mb::GapsQuery q;
@@ -155,9 +158,10 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    fmt::print("{} readings ({} meters × {} + a 15-minute series over {} days, every tenth day "
-               "missing), built through Store::apply in {:.1f} s; median of {} runs\n\n",
-               rows, meters, per_meter, days, build_s, reps);
+    fmt::print(
+        "{} readings ({} meters × {} + a 15-minute series over {} days, every tenth day "
+        "missing), built through Store::apply in {:.1f} s; median of {} runs\n\n",
+        rows, meters, per_meter, days, build_s, reps);
     fmt::print("| question | ms | × baseline |\n|---|---:|---:|\n");
     for (const Row& r : out) fmt::print("| {} | {:.2f} | {:.3f} |\n", r.what, r.ms, r.ms / base);
     fmt::print("\n(checksum {})\n", sink);

@@ -92,8 +92,8 @@ std::vector<MeterSummary> list_meters(sql::Db& db, const MetersQuery& q, TimeMs 
     const auto close = [&] {
         if (out.empty()) return;
         MeterSummary& m = out.back();
-        m.stale = is_stale(rule_of(rules, m.source), now, m.last_received, meter_arrival,
-                           meter_cadence);
+        m.stale =
+            is_stale(rule_of(rules, m.source), now, m.last_received, meter_arrival, meter_cadence);
         if (q.stale_only && !m.stale) {
             out.pop_back();
             return;

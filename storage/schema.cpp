@@ -384,9 +384,8 @@ void backfill_intervals(sql::Db& db) {
         received.erase(std::unique(received.begin(), received.end()), received.end());
         IntervalRing steps, arrivals;
         const auto learn = [](IntervalRing& ring, const std::vector<std::int64_t>& v) {
-            const std::size_t from = v.size() > IntervalRing::kSize + 1
-                                         ? v.size() - IntervalRing::kSize - 1
-                                         : 0;
+            const std::size_t from =
+                v.size() > IntervalRing::kSize + 1 ? v.size() - IntervalRing::kSize - 1 : 0;
             for (std::size_t i = from + 1; i < v.size(); ++i) ring.push(v[i] - v[i - 1]);
         };
         learn(steps, ts);

@@ -191,14 +191,14 @@ class Store {
     // series_stats rows by series id, loaded on first touch; emptied with the
     // series cache (same bound) and after a failed transaction.
     std::unordered_map<std::int64_t, Freshness> freshness_;
-    std::vector<std::pair<std::int64_t, BatchSeries>> touched_;  // reused across apply() calls
+    std::vector<std::pair<std::int64_t, BatchSeries>> touched_;    // reused across apply() calls
     std::unordered_map<std::int64_t, std::size_t> touched_index_;  // series id → touched_ index
 
     sql::Stmt insert_message_, find_series_, insert_series_, insert_reading_, find_reading_,
         update_reading_, insert_revision_, upsert_state_, find_state_, upsert_stats_, prune_,
         max_message_id_, first_young_, get_maint_, set_maint_, upsert_device_, insert_command_,
         answer_command_, close_command_, upsert_consent_, insert_run_, finish_run_,
-        upsert_progress_, upsert_uri_, find_freshness_, save_freshness_;
+        upsert_progress_, upsert_uri_, find_freshness_, insert_freshness_, update_freshness_;
 };
 
 }  // namespace mb

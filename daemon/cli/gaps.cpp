@@ -23,8 +23,8 @@ int gaps(const std::string& file, const GapsArgs& a) {
     q.source = a.source;
     q.meter = a.meter;
     q.quantity = a.quantity;
-    for (auto [name, arg, out] : {std::tuple{"--from", &a.from, &q.from},
-                                  std::tuple{"--to", &a.to, &q.to}}) {
+    for (auto [name, arg, out] :
+         {std::tuple{"--from", &a.from, &q.from}, std::tuple{"--to", &a.to, &q.to}}) {
         if (!*arg) continue;
         *out = parse_iso8601(**arg);
         if (!*out) {
@@ -34,16 +34,15 @@ int gaps(const std::string& file, const GapsArgs& a) {
             return kExitDataErr;
         }
     }
-    return print_rows(file, a.format,
-                      {"source", "meter", "quantity", "cadence", "from", "to", "missing"},
-                      [&](sql::Db& db, TableWriter& out) {
-                          for (const SeriesGaps& s : find_gaps(db, q))
-                              for (const SeriesGap& g : s.gaps)
-                                  out.row({text(s.source), text(s.meter), text(s.quantity),
-                                           text(format_iso_duration(s.cadence_ms)),
-                                           text(format_iso_ms(g.from)), text(format_iso_ms(g.to)),
-                                           num(g.missing)});
-                      });
+    return print_rows(
+        file, a.format, {"source", "meter", "quantity", "cadence", "from", "to", "missing"},
+        [&](sql::Db& db, TableWriter& out) {
+            for (const SeriesGaps& s : find_gaps(db, q))
+                for (const SeriesGap& g : s.gaps)
+                    out.row({text(s.source), text(s.meter), text(s.quantity),
+                             text(format_iso_duration(s.cadence_ms)), text(format_iso_ms(g.from)),
+                             text(format_iso_ms(g.to)), num(g.missing)});
+        });
 }
 
 }  // namespace

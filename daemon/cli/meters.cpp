@@ -37,21 +37,20 @@ int meters(const std::string& file, const MetersArgs& a) {
     q.source = a.source;
     q.stale_only = a.stale;
     q.window_ms = window->count();
-    return print_rows(file, a.format,
-                      {"source", "meter", "quantity", "unit", "kind", "first", "last",
-                       "last_received", "readings", "cadence", "arrival", "completeness", "stale"},
-                      [&](sql::Db& db, TableWriter& out) {
-                          for (const MeterSummary& m : list_meters(db, q, now_ms(), rules))
-                              for (const MeterSeries& s : m.series)
-                                  out.row({text(m.source), text(m.meter), text(s.quantity),
-                                           text(s.unit), text(s.kind),
-                                           text(format_iso_ms(s.first)),
-                                           text(format_iso_ms(s.last)),
-                                           text(format_iso_ms(s.last_received)), num(s.count),
-                                           text(format_iso_duration(s.cadence_ms)),
-                                           text(format_iso_duration(s.arrival_ms)),
-                                           num(s.completeness), text(m.stale ? "yes" : "no")});
-                      });
+    return print_rows(
+        file, a.format,
+        {"source", "meter", "quantity", "unit", "kind", "first", "last", "last_received",
+         "readings", "cadence", "arrival", "completeness", "stale"},
+        [&](sql::Db& db, TableWriter& out) {
+            for (const MeterSummary& m : list_meters(db, q, now_ms(), rules))
+                for (const MeterSeries& s : m.series)
+                    out.row({text(m.source), text(m.meter), text(s.quantity), text(s.unit),
+                             text(s.kind), text(format_iso_ms(s.first)),
+                             text(format_iso_ms(s.last)), text(format_iso_ms(s.last_received)),
+                             num(s.count), text(format_iso_duration(s.cadence_ms)),
+                             text(format_iso_duration(s.arrival_ms)), num(s.completeness),
+                             text(m.stale ? "yes" : "no")});
+        });
 }
 
 }  // namespace

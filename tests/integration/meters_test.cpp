@@ -40,7 +40,9 @@ std::string voltaware_day(const std::string& device, std::int64_t day, const std
 // An Å Insite v2 minute of register 12 (as in the vendor's document) starting
 // `minute` minutes after 12:00.
 std::string ainsite_minute(int minute) {
-    const auto at = [](int m) { return fmt::format("2023-01-01T{:02}:{:02}:00.000Z", 12 + m / 60, m % 60); };
+    const auto at = [](int m) {
+        return fmt::format("2023-01-01T{:02}:{:02}:00.000Z", 12 + m / 60, m % 60);
+    };
     return fmt::format(
         "{{\"smarteo_payload_schema_version\": 2, \"measurement_start_timestamp_utc\": \"{}\", "
         "\"measurement_end_timestamp_utc\": \"{}\", \"register_id\": 12, \"value\": {}}}",

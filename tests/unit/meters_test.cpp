@@ -34,8 +34,8 @@ Envelope message(const std::string& source, std::vector<Reading> readings, TimeM
 }
 
 // One day of interval readings of `step` from `day`, one message received after the day.
-Envelope day_message(const std::string& source, const std::string& meter, TimeMs day,
-                     TimeMs step, double value = 10) {
+Envelope day_message(const std::string& source, const std::string& meter, TimeMs day, TimeMs step,
+                     double value = 10) {
     std::vector<Reading> rs;
     for (TimeMs t = day; t < day + kDay; t += step)
         rs.push_back(Reading{meter, kEnergy, "Wh", Kind::interval, t, t + step, value});
@@ -87,7 +87,8 @@ TEST(IntervalRing, AgreesDespiteOneGapOrOneResend) {
 }
 
 TEST_F(MetersTest, LearnsTheCadenceOf15_30And60MinuteDays) {
-    apply({day_message("voltaware", "q", kT0, 15 * kMin), day_message("voltaware", "h", kT0, 30 * kMin),
+    apply({day_message("voltaware", "q", kT0, 15 * kMin),
+           day_message("voltaware", "h", kT0, 30 * kMin),
            day_message("voltaware", "o", kT0, 60 * kMin)});
     EXPECT_EQ(stats("voltaware", "q", kEnergy)[4], 15 * kMin);
     EXPECT_EQ(stats("voltaware", "h", kEnergy)[4], 30 * kMin);
@@ -109,7 +110,7 @@ TEST_F(MetersTest, LearnsOneMinuteInstantsDespiteAResendAndAGap) {
     Envelope resend = instant("m1", kT0 + 7 * kMin, 1007.0);  // resent 30 s later: a duplicate
     resend.raw.received_at += 30000;
     apply({resend});
-    apply({instant("m1", kT0 + 20 * kMin, 1020.0)});            // after a gap
+    apply({instant("m1", kT0 + 20 * kMin, 1020.0)});  // after a gap
     apply({instant("m1", kT0 + 21 * kMin, 1021.0)});
     const auto s = stats("ainsite", "m1", kIndex);
     EXPECT_EQ(s[0], kT0);
@@ -146,10 +147,10 @@ TEST_F(MetersTest, OlderReadingsDuplicatesAndRevisionsDoNotMoveFreshnessBackward
     revised.raw.received_at = before[2] - 200;
     apply({revised});
     const auto after = stats("voltaware", "m", kEnergy);
-    EXPECT_EQ(after[0], kT0);         // the first reading did move earlier
-    EXPECT_EQ(after[1], before[1]);   // not the last one
-    EXPECT_EQ(after[2], before[2]);   // nor the last received
-    EXPECT_EQ(after[3], 192);         // new rows only
+    EXPECT_EQ(after[0], kT0);        // the first reading did move earlier
+    EXPECT_EQ(after[1], before[1]);  // not the last one
+    EXPECT_EQ(after[2], before[2]);  // nor the last received
+    EXPECT_EQ(after[3], 192);        // new rows only
     EXPECT_EQ(after[4], 15 * kMin);
 }
 
@@ -259,13 +260,14 @@ TEST(StaleAfterKey, TakesADurationOrAMultipleAndNamesTheKeyWhenBad) {
         EXPECT_FALSE(parse_stale_rule(bad)) << bad;
 
     const auto config = [](const std::string& connector) {
-        return load_config_text("[storage]\npath = \"/tmp/mb.db\"\n[brokers.local]\n"
-                                "host = \"127.0.0.1\"\n[[connectors]]\nbroker = \"local\"\n" +
-                                    connector,
-                                "/etc/mb/t.toml", builtin_registry());
+        return load_config_text(
+            "[storage]\npath = \"/tmp/mb.db\"\n[brokers.local]\n"
+            "host = \"127.0.0.1\"\n[[connectors]]\nbroker = \"local\"\n" +
+                connector,
+            "/etc/mb/t.toml", builtin_registry());
     };
-    const auto fine = config(
-        "name = \"v\"\ntype = \"voltaware\"\ntopics = [\"v/#\"]\nstale_after = \"PT2H\"\n");
+    const auto fine =
+        config("name = \"v\"\ntype = \"voltaware\"\ntopics = [\"v/#\"]\nstale_after = \"PT2H\"\n");
     ASSERT_TRUE(fine.config) << (fine.errors.empty() ? "" : fine.errors[0].message);
     EXPECT_EQ(stale_rules(*fine.config).at("v").after_ms, 2 * 60 * kMin);
     const auto by_default = config("name = \"v\"\ntype = \"voltaware\"\ntopics = [\"v/#\"]\n");
@@ -273,8 +275,8 @@ TEST(StaleAfterKey, TakesADurationOrAMultipleAndNamesTheKeyWhenBad) {
     EXPECT_FALSE(stale_rules(*by_default.config).at("v").after_ms);
     EXPECT_DOUBLE_EQ(stale_rules(*by_default.config).at("v").multiple, 3.0);
 
-    const auto bad = config(
-        "name = \"v\"\ntype = \"voltaware\"\ntopics = [\"v/#\"]\nstale_after = \"often\"\n");
+    const auto bad =
+        config("name = \"v\"\ntype = \"voltaware\"\ntopics = [\"v/#\"]\nstale_after = \"often\"\n");
     ASSERT_FALSE(bad.config);
     ASSERT_EQ(bad.errors.size(), 1u);
     EXPECT_EQ(bad.errors[0].key, "connectors[0].stale_after");
