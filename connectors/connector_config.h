@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/meters.h"
+
 namespace mb {
 
 struct BrokerConfig {
@@ -43,6 +45,10 @@ struct ConnectorConfig {
     bool clean_session = false;
     std::string client_id;  // default "meterbridge-<name>"
     std::size_t max_payload = 256 * 1024;
+    // When its meters are stale (`stale_after`, default "3x"); `stale_after_set`:
+    // written in the file (a type may give its own default, Tuya's "3m").
+    StaleRule stale_after;
+    bool stale_after_set = false;
     std::shared_ptr<const ConnectorOptions> options;
     // The connector's TOML table rendered canonically; SIGHUP restarts a
     // connector only when this changed (or its broker's did).

@@ -20,6 +20,11 @@ constexpr KeySpec kConnectorKeys[] = {
      .min = 1,
      .max = 16 * 1024 * 1024,
      .description = "largest accepted payload"},
+    {.name = "stale_after",
+     .default_value = "3x",
+     .range = "a duration (\"15m\", \"PT15M\") or a multiple (\"3x\")",
+     .description = "a meter with nothing received for this long, or for this multiple of its "
+                    "learned arrival interval, is stale (`meterbridge meters --stale`)"},
 };
 
 constexpr KeySpec kJobKeys[] = {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -268,6 +269,18 @@ void Loader::load_connector(TableReader& r, const toml::table& t) {
     else
         refuse_mqtt_keys(r, c, row->transport);
     if (auto max = r.bytes("max_payload")) c.max_payload = static_cast<std::size_t>(*max);
+    if (auto stale = r.text("stale_after")) {
+        if (auto rule = parse_stale_rule(*stale)) {
+            c.stale_after = *rule;
+            c.stale_after_set = true;
+        } else {
+            r.error("stale_after",
+                    fmt::format("expected a duration such as \"15m\" or \"PT15M\", or a "
+                                "multiple of the meter's arrival interval such as \"3x\" (got "
+                                "'{}')",
+                                *stale));
+        }
+    }
 
     r.declare(row->keys);
     // A row that parses keys lists them all in its table (tests' stand-in
@@ -393,6 +406,27 @@ LoadResult load_config_text(std::string_view text, const fs::path& file,
     result.warnings = std::move(loader.warnings);
     if (result.errors.empty()) result.config = std::move(loader.config);
     return result;
+}
+
+std::optional<StaleRule> parse_stale_rule(std::string_view text) {
+    if (!text.empty() && (text.back() == 'x' || text.back() == 'X')) {
+        const std::string number(text.substr(0, text.size() - 1));
+        char* end = nullptr;
+        errno = 0;
+        const double m = number.empty() ? 0 : std::strtod(number.c_str(), &end);
+        if (errno != 0 || end != number.c_str() + number.size() || !(m > 0) || m > 1e6)
+            return std::nullopt;
+        return StaleRule{std::nullopt, m};
+    }
+    const auto d = parse_duration(text);
+    if (!d || d->count() <= 0) return std::nullopt;
+    return StaleRule{d->count(), 3.0};
+}
+
+std::map<std::string, StaleRule> stale_rules(const Config& config) {
+    std::map<std::string, StaleRule> out;
+    for (const auto& c : config.connectors) out.emplace(c.name, c.stale_after);
+    return out;
 }
 
 LoadResult load_config(const fs::path& file, const ConnectorRegistry& registry,

@@ -89,4 +89,10 @@ LoadResult load_config(const std::filesystem::path& file, const ConnectorRegistr
 LoadResult load_config_text(std::string_view text, const std::filesystem::path& file,
                             const ConnectorRegistry& registry, LoadOptions options = {});
 
+// The `stale_after` value: a duration ("15m", "PT15M") or a positive multiple
+// ("3x", "2.5x"); nullopt when it is neither.
+std::optional<StaleRule> parse_stale_rule(std::string_view text);
+// Each connector's stale rule, by name (list_meters, count_stale_meters).
+std::map<std::string, StaleRule> stale_rules(const Config& config);
+
 }  // namespace mb

@@ -77,4 +77,24 @@ std::optional<TimeMs> parse_iso8601(std::string_view s) {
     return day_ms + ((static_cast<TimeMs>(h) * 60 + mi) * 60 + sec) * 1000 + ms + offset_ms;
 }
 
+std::string format_iso_duration(std::int64_t ms) {
+    if (ms <= 0) return "";
+    const std::int64_t days = ms / 86400000, hours = ms / 3600000 % 24, minutes = ms / 60000 % 60,
+                       seconds = ms / 1000 % 60, millis = ms % 1000;
+    std::string out = "P";
+    if (days > 0) out += std::to_string(days) + "D";
+    if (hours == 0 && minutes == 0 && seconds == 0 && millis == 0) return out;
+    out += "T";
+    if (hours > 0) out += std::to_string(hours) + "H";
+    if (minutes > 0) out += std::to_string(minutes) + "M";
+    if (millis > 0) {
+        std::string frac = std::to_string(1000 + millis).substr(1);
+        while (frac.back() == '0') frac.pop_back();
+        out += std::to_string(seconds) + "." + frac + "S";
+    } else if (seconds > 0) {
+        out += std::to_string(seconds) + "S";
+    }
+    return out;
+}
+
 }  // namespace mb

@@ -2,6 +2,7 @@
 // output and tests. Pure functions; callable from any thread.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,5 +17,9 @@ std::string format_iso_ms(TimeMs t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM)" and "YYYY-MM-DD" (midnight UTC).
 // Fractions beyond milliseconds are truncated. Returns nullopt on anything else.
 std::optional<TimeMs> parse_iso8601(std::string_view s);
+
+// An ISO-8601 duration of a positive span: "PT15M", "P1D", "PT1M30S",
+// "PT0.5S"; "" for zero or less (not known).
+std::string format_iso_duration(std::int64_t ms);
 
 }  // namespace mb

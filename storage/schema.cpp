@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "storage/backup.h"
+#include "storage/cadence.h"
 
 namespace mb::schema {
 
@@ -118,6 +121,22 @@ CREATE TABLE maintenance (
 );
 )sql";
 
+// readings_v: the series joined to their readings, times as ISO text, then
+// `extra` columns (v5 adds the integer times).
+std::string readings_view(std::string_view extra) {
+    return std::string(R"sql(CREATE VIEW readings_v AS
+SELECT s.source, s.meter, s.quantity, s.unit, s.kind,
+       )sql") + MB_ISO("r.ts_start") +
+           R"sql( AS ts_start,
+       )sql" + MB_ISO("r.ts_end") +
+           R"sql( AS ts_end,
+       r.value,
+       )sql" + MB_ISO("r.received_at") +
+           R"sql( AS received_at)sql" + std::string(extra) +
+           R"sql(
+FROM readings r JOIN series s ON s.id = r.series_id;)sql";
+}
+
 // The contract views (DESIGN.md §3). Recreated by migrations that change them.
 const std::string kViews = std::string(R"sql(
 DROP VIEW IF EXISTS readings_v;
@@ -126,16 +145,7 @@ DROP VIEW IF EXISTS rejected_v;
 DROP VIEW IF EXISTS revisions_v;
 DROP VIEW IF EXISTS consents_v;
 DROP VIEW IF EXISTS devices_v;
-CREATE VIEW readings_v AS
-SELECT s.source, s.meter, s.quantity, s.unit, s.kind,
-       )sql") + MB_ISO("r.ts_start") +
-                           R"sql( AS ts_start,
-       )sql" + MB_ISO("r.ts_end") +
-                           R"sql( AS ts_end,
-       r.value,
-       )sql" + MB_ISO("r.received_at") +
-                           R"sql( AS received_at
-FROM readings r JOIN series s ON s.id = r.series_id;
+)sql") + readings_view("") + R"sql(
 CREATE VIEW states_v AS
 SELECT source, meter, key, value, )sql" +
                            MB_ISO("ts") + R"sql( AS ts FROM states;
@@ -317,14 +327,80 @@ ALTER TABLE job_runs_v4 RENAME TO job_runs;
 CREATE INDEX job_runs_by_job ON job_runs (source, job, started_at);
 )sql";
 
+// v5: readings_v gains the integer times (DESIGN.md §8). The view stays a
+// plain join so that SQLite flattens it: a filter on (source, meter, quantity,
+// ts_start_ms) then finds the series by its unique key and the readings by
+// readings_by_series (series_id, ts_start), never a scan. series_stats holds
+// what `meters` needs per series, kept by the writer once per batch, so
+// freshness never scans readings.
+const std::string kV5 =
+    "\nDROP VIEW IF EXISTS readings_v;\n" +
+    readings_view(",\n       r.ts_start AS ts_start_ms,\n       r.ts_end AS ts_end_ms") + R"sql(
+
+CREATE TABLE series_stats (
+    series_id     INTEGER PRIMARY KEY,        -- series.id
+    first_ts      INTEGER NOT NULL,           -- earliest ts_start stored
+    last_ts       INTEGER NOT NULL,           -- latest ts_start stored
+    last_received INTEGER NOT NULL,           -- latest received_at of a reading of it
+    readings      INTEGER NOT NULL,           -- rows stored (duplicates and revisions excluded)
+    cadence_ms    INTEGER NOT NULL DEFAULT 0, -- learned interval between readings; 0: unknown
+    arrival_ms    INTEGER NOT NULL DEFAULT 0, -- learned interval between messages; 0: unknown
+    steps         TEXT    NOT NULL DEFAULT '',  -- recent reading intervals (storage/cadence.h)
+    arrivals      TEXT    NOT NULL DEFAULT ''   -- recent message intervals
+);
+INSERT INTO series_stats (series_id, first_ts, last_ts, last_received, readings)
+SELECT series_id, min(ts_start), max(ts_start), max(received_at), count(*)
+FROM readings GROUP BY series_id;
+)sql";
+
 #undef MB_ISO
+
+// The recent intervals of every series already stored (v5): from its latest
+// readings, through readings_by_series, one short range per series.
+void backfill_intervals(sql::Db& db) {
+    std::vector<std::int64_t> ids;
+    {
+        sql::Stmt all(db, "SELECT series_id FROM series_stats");
+        while (all.step()) ids.push_back(all.column_int(0));
+    }
+    // Enough readings to see several messages of day-sized ones (a Voltaware day is 96).
+    sql::Stmt latest(db,
+                     "SELECT ts_start, received_at FROM readings WHERE series_id = ?1 "
+                     "ORDER BY ts_start DESC LIMIT 1000");
+    sql::Stmt save(db,
+                   "UPDATE series_stats SET steps = ?2, cadence_ms = ?3, arrivals = ?4, "
+                   "arrival_ms = ?5 WHERE series_id = ?1");
+    for (const std::int64_t id : ids) {
+        std::vector<std::int64_t> ts, received;
+        latest.bind(1, id);
+        while (latest.step()) {
+            ts.push_back(latest.column_int(0));
+            received.push_back(latest.column_int(1));
+        }
+        latest.reset();
+        std::sort(ts.begin(), ts.end());
+        ts.erase(std::unique(ts.begin(), ts.end()), ts.end());
+        std::sort(received.begin(), received.end());
+        received.erase(std::unique(received.begin(), received.end()), received.end());
+        IntervalRing steps, arrivals;
+        const auto learn = [](IntervalRing& ring, const std::vector<std::int64_t>& v) {
+            const std::size_t from =
+                v.size() > IntervalRing::kSize + 1 ? v.size() - IntervalRing::kSize - 1 : 0;
+            for (std::size_t i = from + 1; i < v.size(); ++i) ring.push(v[i] - v[i - 1]);
+        };
+        learn(steps, ts);
+        learn(arrivals, received);
+        save.run(id, steps.format(), steps.learned(), arrivals.format(), arrivals.learned());
+        save.reset();
+    }
+}
 
 const std::string kV1All = std::string(kV1) + kViews;
 const std::string kV2All = std::string(kV2) + kViewsV2;
 const std::string kV3All = kV3 + kViewsV3;
 const std::string kV4All = kV4 + kViewsV3;
 
-const std::array<Migration, 4> kMigrations{{
+const std::array<Migration, 5> kMigrations{{
     {1,
      "initial schema: messages, series, readings, revisions, states, stats, consents, devices, "
      "views",
@@ -332,6 +408,7 @@ const std::array<Migration, 4> kMigrations{{
     {2, "device registry details and protocol state; commands and their outcomes", kV2All},
     {3, "job runs, job progress (days done, floor), authorize URIs", kV3All},
     {4, "job runs may end in no_consent", kV4All},
+    {5, "readings_v with integer times; per-series freshness and learned cadence", kV5},
 }};
 
 }  // namespace
@@ -367,6 +444,7 @@ void migrate(sql::Db& db, int target) {
     for (const auto& m : kMigrations) {
         if (m.version <= current || m.version > target) continue;
         db.exec(std::string(m.sql).c_str());
+        if (m.version == 5) backfill_intervals(db);
         db.exec(fmt::format("PRAGMA user_version = {}", m.version).c_str());
     }
     tx.commit();

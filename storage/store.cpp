@@ -183,6 +183,19 @@ ON CONFLICT (source, job, usage_point, direction) DO UPDATE SET
                             "INSERT INTO authorize_uris (source, job, uri, requested_at) VALUES "
                             "(?1, ?2, ?3, ?4) ON CONFLICT (source, job) DO UPDATE SET uri = "
                             "excluded.uri, requested_at = excluded.requested_at");
+    find_freshness_ = sql::Stmt(db_,
+                                "SELECT first_ts, last_ts, last_received, readings, steps, "
+                                "arrivals FROM series_stats WHERE series_id = ?1");
+    insert_freshness_ = sql::Stmt(db_,
+                                  "INSERT INTO series_stats (series_id, first_ts, last_ts, "
+                                  "last_received, readings, cadence_ms, arrival_ms, steps, "
+                                  "arrivals) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    // An update in place: cheaper than REPLACE's delete and insert.
+    update_freshness_ =
+        sql::Stmt(db_,
+                  "UPDATE series_stats SET first_ts = ?2, last_ts = ?3, "
+                  "last_received = ?4, readings = ?5, cadence_ms = ?6, "
+                  "arrival_ms = ?7, steps = ?8, arrivals = ?9 WHERE series_id = ?1");
     get_maint_ = sql::Stmt(db_, "SELECT value FROM maintenance WHERE key = ?1");
     set_maint_ = sql::Stmt(db_,
                            "INSERT INTO maintenance (key, value) VALUES (?1, ?2) ON CONFLICT (key) "
@@ -347,6 +360,7 @@ ApplyStats Store::apply(std::span<const Envelope> batch, ApplyDetail* detail) {
             if (!ok) {
                 s.series_cache_.clear();
                 s.last_series_ = nullptr;
+                s.freshness_.clear();
             }
             // The buffer of an unusually large batch is not kept for the next one.
             if (s.rows_.capacity() > s.options_.kept_rows_capacity) {
@@ -448,12 +462,54 @@ ApplyStats Store::apply(std::span<const Envelope> batch, ApplyDetail* detail) {
         return std::tie(a.ts_start, a.series_id, a.ts_end) <
                std::tie(b.ts_start, b.series_id, b.ts_end);
     });
+    // Between batches, not inside one: the touched entries point into it.
+    if (freshness_.size() >= options_.series_cache_entries) freshness_.clear();
+    touched_.clear();
+    touched_index_.clear();
+    // Rows come in ts_start order, so each series' readings come in time order:
+    // its reading intervals are learned in one pass, without sorting again.
+    std::int64_t last_id = -1;
+    std::size_t last_touched = 0;
+    auto touch = [&](const Row& row) -> BatchSeries& {
+        if (row.series_id != last_id) {
+            const auto [it, added] = touched_index_.try_emplace(row.series_id, touched_.size());
+            if (added) {
+                BatchSeries b;
+                b.fresh = &freshness(row.series_id);
+                b.min_ts = b.max_ts = row.ts_start;
+                // The step from the latest stored reading (only forwards: a
+                // resent or back-filled older reading says nothing of it).
+                b.prev_ts = b.fresh->stored ? b.fresh->last_ts : row.ts_start;
+                touched_.emplace_back(row.series_id, b);
+            }
+            last_touched = it->second;
+            last_id = row.series_id;
+        }
+        BatchSeries& b = touched_[last_touched].second;
+        if (row.ts_start > b.prev_ts) {
+            b.fresh->steps.push(row.ts_start - b.prev_ts);
+            b.prev_ts = row.ts_start;
+        }
+        b.max_ts = std::max(b.max_ts, row.ts_start);
+        const auto received_end = b.received.begin() + static_cast<std::ptrdiff_t>(b.n_received);
+        if (std::find(b.received.begin(), received_end, row.received_at) == received_end) {
+            if (b.n_received < b.received.size()) {
+                b.received[b.n_received++] = row.received_at;
+            } else {  // more messages than slots: the newest ones count
+                auto oldest = std::min_element(b.received.begin(), b.received.end());
+                *oldest = std::max(*oldest, row.received_at);
+            }
+        }
+        return b;
+    };
     for (const Row& row : rows_) {
         ApplyStats& st = per_source[row.source_index].second;
+        BatchSeries& batch_series = touch(row);
         insert_reading_.run(row.ts_start, row.series_id, row.ts_end, row.value, row.received_at,
                             row.message_id);
         if (sqlite3_changes(db_.get()) > 0) {
             st.readings++;
+            batch_series.new_rows++;
             continue;
         }
         find_reading_.run(row.ts_start, row.series_id, row.ts_end);
@@ -470,6 +526,8 @@ ApplyStats Store::apply(std::span<const Envelope> batch, ApplyDetail* detail) {
                             row.message_id);
         st.revisions++;
     }
+
+    save_freshness(touched_);
 
     for (std::size_t i = 0; i < per_source.size(); ++i) {
         const auto& [src, st] = per_source[i];
@@ -490,6 +548,52 @@ ApplyStats Store::apply(std::span<const Envelope> batch, ApplyDetail* detail) {
         detail->rejects = std::move(rejects);
     }
     return total;
+}
+
+Store::Freshness& Store::freshness(std::int64_t series_id) {
+    auto [it, added] = freshness_.try_emplace(series_id);
+    if (added && find_freshness_.run(series_id)) {
+        Freshness& f = it->second;
+        f.first_ts = find_freshness_.column_int(0);
+        f.last_ts = find_freshness_.column_int(1);
+        f.last_received = find_freshness_.column_int(2);
+        f.readings = find_freshness_.column_int(3);
+        f.steps = IntervalRing::parse(find_freshness_.column_text(4));
+        f.arrivals = IntervalRing::parse(find_freshness_.column_text(5));
+        f.stored = true;
+    }
+    find_freshness_.reset();
+    return it->second;
+}
+
+void Store::save_freshness(std::span<const std::pair<std::int64_t, BatchSeries>> touched) {
+    for (const auto& [id, b] : touched) {
+        Freshness& f = *b.fresh;
+        // The messages' spacing: from the last one stored, then between this batch's.
+        // At most 8: insertion sort (std::sort's unrolled prefix trips -Warray-bounds here).
+        std::array<std::int64_t, 8> rec = b.received;
+        for (std::size_t i = 1; i < b.n_received; ++i)
+            for (std::size_t j = i; j > 0 && rec[j - 1] > rec[j]; --j)
+                std::swap(rec[j - 1], rec[j]);
+        std::int64_t prev = f.stored ? f.last_received : 0;
+        for (std::size_t i = 0; i < b.n_received; ++i) {
+            if (prev > 0) f.arrivals.push(rec[i] - prev);
+            prev = std::max(prev, rec[i]);
+        }
+        sql::Stmt& save = f.stored ? update_freshness_ : insert_freshness_;
+        if (!f.stored) {
+            f.first_ts = b.min_ts;
+            f.last_ts = b.max_ts;
+        } else {
+            f.first_ts = std::min(f.first_ts, b.min_ts);
+            f.last_ts = std::max(f.last_ts, b.max_ts);
+        }
+        f.last_received = std::max(f.last_received, rec[b.n_received - 1]);
+        f.readings += b.new_rows;
+        f.stored = true;
+        save.run(id, f.first_ts, f.last_ts, f.last_received, f.readings, f.steps.learned(),
+                 f.arrivals.learned(), f.steps.format(), f.arrivals.format());
+    }
 }
 
 std::uint64_t Store::prune(std::int64_t now_ms, std::size_t max_messages) {

@@ -7,6 +7,7 @@
 // was written" (the transaction was rolled back).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/cadence.h"
 #include "storage/envelope.h"
 #include "storage/sqlite.h"
 
@@ -92,7 +94,11 @@ class Store {
   public:
     static Store open(const std::filesystem::path& path, StoreOptions options);
 
-    // Writes every envelope in one transaction. Readings are written in key
+    // Writes every envelope in one transaction. Each series a batch touches has
+    // its freshness (series_stats: first/last reading, last received, count,
+    // learned cadence and arrival interval) updated once, in that
+    // transaction; older readings, duplicates and revisions never move it
+    // backwards. Readings are written in key
     // order (appends), but for equal keys in arrival order so the newest
     // value wins. A message whose readings conflict with a stored series
     // (other unit or kind) or carry a non-finite value, or whose readings or
@@ -163,6 +169,23 @@ class Store {
         }
     };
     using SeriesCache = std::unordered_map<SeriesKey, SeriesInfo, SeriesKeyHash, SeriesKeyEq>;
+    // A series_stats row, as stored or as this batch moves it.
+    struct Freshness {
+        std::int64_t first_ts = 0, last_ts = 0, last_received = 0, readings = 0;
+        IntervalRing steps, arrivals;
+        bool stored = false;  // the row exists (else: a series new to series_stats)
+    };
+    // What one batch saw of one series, folded into its Freshness once at the end.
+    struct BatchSeries {
+        Freshness* fresh = nullptr;
+        std::int64_t prev_ts = 0;  // the latest reading time seen so far in this batch
+        std::int64_t new_rows = 0;
+        std::array<std::int64_t, 8> received{};  // distinct receive times, in this batch
+        std::size_t n_received = 0;
+        std::int64_t min_ts = 0, max_ts = 0;
+    };
+    Freshness& freshness(std::int64_t series_id);
+    void save_freshness(std::span<const std::pair<std::int64_t, BatchSeries>> touched);
 
     Store(sql::Db db, StoreOptions options);
     void prepare();
@@ -186,12 +209,17 @@ class Store {
     const SeriesCache::value_type* last_series_ = nullptr;
     std::vector<Row> rows_;                 // reused across apply() calls
     std::vector<const SeriesInfo*> infos_;  // per reading of one message, reused
+    // series_stats rows by series id, loaded on first touch; emptied with the
+    // series cache (same bound) and after a failed transaction.
+    std::unordered_map<std::int64_t, Freshness> freshness_;
+    std::vector<std::pair<std::int64_t, BatchSeries>> touched_;    // reused across apply() calls
+    std::unordered_map<std::int64_t, std::size_t> touched_index_;  // series id → touched_ index
 
     sql::Stmt insert_message_, find_series_, insert_series_, insert_reading_, find_reading_,
         update_reading_, insert_revision_, upsert_state_, find_state_, upsert_stats_, prune_,
         max_message_id_, first_young_, get_maint_, set_maint_, upsert_device_, insert_command_,
         answer_command_, close_command_, upsert_consent_, insert_run_, finish_run_,
-        upsert_progress_, upsert_uri_;
+        upsert_progress_, upsert_uri_, find_freshness_, insert_freshness_, update_freshness_;
 };
 
 }  // namespace mb

@@ -34,11 +34,6 @@ constexpr KeySpec kTuyaKeys[] = {
     {.name = "time_zone",
      .default_value = "UTC",
      .description = "IANA zone of the day/month boundaries of the daily/monthly totals"},
-    {.name = "stale_after",
-     .type = KeyType::duration,
-     .default_value = "3m",
-     .range = "1s..7d",
-     .description = "a device with no uplink for longer is stale"},
     {.name = "command_timeout",
      .type = KeyType::duration,
      .default_value = "10s",
@@ -112,7 +107,20 @@ std::shared_ptr<const ConnectorOptions> parse_tuya(TableReader& r, ConnectorConf
         }
         out = *d;
     };
-    bounded("stale_after", milliseconds(1000), milliseconds(7LL * 86400 * 1000), o->stale_after);
+    // `stale_after` is a key of every connector (registry.cpp); here it keeps
+    // its Tuya default, 3 minutes, and a duration also says when a device is
+    // stale (a multiple is about meters only: devices then keep the default).
+    if (!c.stale_after_set) {
+        c.stale_after = StaleRule{tuya_default_stale_ms, 3.0};
+    } else if (c.stale_after.after_ms) {
+        const milliseconds d(*c.stale_after.after_ms);
+        if (d < milliseconds(1000) || d > milliseconds(7LL * 86400 * 1000))
+            r.error("stale_after",
+                    fmt::format("a Tuya platform's must be between 1 s and 604800 s (got {} ms)",
+                                d.count()));
+        else
+            o->stale_after = d;
+    }
     bounded("command_timeout", milliseconds(1000), milliseconds(600 * 1000), o->command_timeout);
     bounded("pair_window", milliseconds(1000), milliseconds(86400 * 1000), o->pair_window);
     if (auto n = r.integer("max_devices")) o->max_devices = static_cast<std::size_t>(*n);

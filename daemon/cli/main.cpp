@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
     std::string config = kDefaultConfig;
     std::vector<Verb> verbs{
         add_run_verb(cli, config),      add_check_config_verb(cli, config),
-        add_query_verb(cli, config),    add_stats_verb(cli, config),
+        add_query_verb(cli, config),    add_meters_verb(cli, config),
+        add_gaps_verb(cli, config),     add_stats_verb(cli, config),
         add_rejected_verb(cli, config), add_devices_verb(cli, config),
         add_commands_verb(cli, config), add_command_verb(cli, config),
         add_status_verb(cli, config),   add_jobs_verb(cli, config),

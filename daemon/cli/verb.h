@@ -49,6 +49,8 @@ struct Verb {
 Verb add_run_verb(CLI::App& cli, std::string& config);
 Verb add_check_config_verb(CLI::App& cli, std::string& config);
 Verb add_query_verb(CLI::App& cli, std::string& config);
+Verb add_meters_verb(CLI::App& cli, std::string& config);
+Verb add_gaps_verb(CLI::App& cli, std::string& config);
 Verb add_stats_verb(CLI::App& cli, std::string& config);
 Verb add_rejected_verb(CLI::App& cli, std::string& config);
 Verb add_devices_verb(CLI::App& cli, std::string& config);

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <vector>
+
 #include "storage/schema.h"
 #include "storage/store.h"
 #include "tests/support/temp_dir.h"
@@ -75,6 +78,58 @@ TEST(Schema, JobRunsKeepTheirRowsAcrossTheV4Rebuild) {
     EXPECT_EQ(db.scalar_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
                             "'job_runs_by_job'"),
               1);
+}
+
+// v5: a v4 database gets readings_v's integer times and series_stats filled
+// from the readings it has (counts, first/last, learned intervals), after a
+// copy of the v4 file; the writer then carries on from there.
+TEST(Schema, V5FillsSeriesStatsFromTheStoredReadings) {
+    test::TempDir d;
+    constexpr std::int64_t kT0 = 1646092800000, k15m = 900000;
+    {
+        auto db = sql::Db::open(d / "v4.db", sql::Db::Mode::read_write_create);
+        schema::migrate(db, 4);
+        db.exec(
+            "INSERT INTO series (id, source, meter, quantity, unit, kind) VALUES "
+            "(1, 'voltaware', 'm', 'electricity.energy.consumption', 'Wh', 'interval'), "
+            "(2, 'ainsite', 'a', 'electricity.energy.consumption.index', 'Wh', 'cumulative')");
+        sql::Stmt ins(db, "INSERT INTO readings VALUES (?1, ?2, ?3, 1.5, ?4, 1)");
+        // Two Voltaware days (one message each), a missing quarter hour in the second.
+        for (std::int64_t i = 0; i < 192; ++i) {
+            if (i == 150) continue;
+            const std::int64_t t = kT0 + i * k15m;
+            ins.run(t, std::int64_t{1}, t + k15m, kT0 + (i < 96 ? 1 : 2) * 86400000 + 60000);
+            ins.reset();
+        }
+        // Å Insite minutes, each received 2 s after.
+        for (std::int64_t i = 0; i < 10; ++i) {
+            const std::int64_t t = kT0 + i * 60000;
+            ins.run(t, std::int64_t{2}, t, t + 2000);
+            ins.reset();
+        }
+        db.exec("INSERT INTO messages (id, received_at, source, topic, payload_size) VALUES "
+                "(1, 0, 's', 't', 0)");
+    }
+    auto store = Store::open(d / "v4.db", StoreOptions{});
+    auto& db = store.db();
+    EXPECT_TRUE(std::filesystem::exists(
+        d / ("v4.db.pre-v" + std::to_string(schema::latest_version()))));
+    sql::Stmt st(db,
+                 "SELECT first_ts, last_ts, last_received, readings, cadence_ms, arrival_ms FROM "
+                 "series_stats ORDER BY series_id");
+    std::vector<std::vector<std::int64_t>> rows;
+    while (st.step()) {
+        rows.emplace_back();
+        for (int i = 0; i < 6; ++i) rows.back().push_back(st.column_int(i));
+    }
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0], (std::vector<std::int64_t>{kT0, kT0 + 191 * k15m, kT0 + 2 * 86400000 + 60000,
+                                                   191, k15m, 86400000}));
+    EXPECT_EQ(rows[1], (std::vector<std::int64_t>{kT0, kT0 + 9 * 60000, kT0 + 9 * 60000 + 2000, 10,
+                                                   60000, 60000}));
+    EXPECT_EQ(db.scalar_int("SELECT count(*) FROM readings_v WHERE meter = 'a' AND ts_start_ms = "
+                            "ts_end_ms AND ts_start_ms >= 1646092800000"),
+              10);
 }
 
 TEST(Schema, MigrationsAreNumberedInOrder) {

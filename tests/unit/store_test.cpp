@@ -70,7 +70,8 @@ TEST_F(StoreTest, StoresReadingsAndShowsThemInTheViewWithIsoTimestamps) {
     EXPECT_EQ(r[0], (std::vector<std::string>{"voltaware", "m1", "electricity.energy.consumption",
                                               "Wh", "interval", "2022-03-01T00:00:00.000Z",
                                               "2022-03-01T00:15:00.000Z", "100.0",
-                                              "2022-03-01T00:00:00.001Z"}));
+                                              "2022-03-01T00:00:00.001Z", "1646092800000",
+                                              "1646093700000"}));
     EXPECT_EQ(r[1][7], "125.5");
 }
 
@@ -82,8 +83,9 @@ TEST_F(StoreTest, ViewsHaveTheContractColumns) {
         return c;
     };
     using V = std::vector<std::string>;
-    EXPECT_EQ(columns("readings_v"), (V{"source", "meter", "quantity", "unit", "kind", "ts_start",
-                                        "ts_end", "value", "received_at"}));
+    EXPECT_EQ(columns("readings_v"),
+              (V{"source", "meter", "quantity", "unit", "kind", "ts_start", "ts_end", "value",
+                 "received_at", "ts_start_ms", "ts_end_ms"}));
     EXPECT_EQ(columns("states_v"), (V{"source", "meter", "key", "value", "ts"}));
     EXPECT_EQ(columns("rejected_v"), (V{"received_at", "source", "topic", "reason", "payload"}));
     EXPECT_EQ(columns("revisions_v"), (V{"source", "meter", "quantity", "ts_start", "ts_end",
