@@ -11,6 +11,9 @@
 
 #include "daemon/logging.h"
 #include "daemon/notify.h"
+#include "daemon/http/status_model.h"
+#include "storage/clock.h"
+#include "storage/meters.h"
 
 namespace mb {
 
@@ -313,12 +316,7 @@ void App::on_control(const control::Request& request, ControlServer::Reply reply
         const auto report = http::assess(health_input());
         r.health = report.healthy ? "ok" : "degraded";
         r.reasons = report.reasons;
-        for (const auto& [name, run] : connectors_) {
-            const Health h = run.connector->health();
-            r.connectors.push_back(
-                control::ConnectorStatus{name, run.type, std::string(to_string(h.state)), h.detail,
-                                         h.messages, h.rejected, h.reconnects});
-        }
+        r.connectors = connector_statuses();
         reply(r);
         return;
     }
@@ -415,6 +413,8 @@ http::MetricsSnapshot App::metrics_snapshot() {
 void App::start_http() {
     const std::string& listen = config_->http.listen;
     if (listen.empty()) return;
+    if (!stale_meters)
+        stale_meters = [this] { return count_stale_meters(read_db(), now_ms(), stale_rules(*config_)); };
     http_ = std::make_unique<http::Server>(io_, listen);
     metrics_ = std::make_shared<http::MetricsCollector>([this] { return metrics_snapshot(); });
     http_->route("/metrics", [this](const http::Request&) {
@@ -423,6 +423,7 @@ void App::start_http() {
         r.body = http::serialize(metrics_->Collect());
         return r;
     });
+    http_->route("/", [this](const http::Request& req) { return status_page(req); });
     http_->route("/healthz", [this](const http::Request&) {
         const auto in = health_input();
         const auto report = http::assess(in);
@@ -442,6 +443,57 @@ void App::start_http() {
         spdlog::error("no HTTP listener: {}", e.what());
         http_.reset();
     }
+}
+
+sql::Db& App::read_db() {
+    if (!read_db_) read_db_.emplace(sql::Db::open(config_->storage.path, sql::Db::Mode::read_only));
+    return *read_db_;
+}
+
+http::Response App::status_page(const http::Request& request) {
+    const TimeMs now = now_ms();
+    const http::PageQuery query = http::parse_page_query(request.target);
+    http::StatusPage page;
+    try {
+        sql::Db& db = read_db();
+        page = http::load_status_page(db, query, now);
+        const auto rules = stale_rules(*config_);
+        MetersQuery stale_query;
+        stale_query.stale_only = true;
+        for (auto& m : list_meters(db, stale_query, now, rules))
+            page.stale.push_back(http::StaleMeter{std::move(m.source), std::move(m.meter),
+                                                  m.last_received});
+        if (page.chart) {
+            GapsQuery g;
+            g.source = page.chart->series.source;
+            g.meter = page.chart->series.meter;
+            g.quantity = page.chart->series.quantity;
+            g.from = page.chart->from;
+            g.to = page.chart->to;
+            for (const auto& series : find_gaps(db, g))
+                for (const auto& gap : series.gaps)
+                    page.chart->gaps.push_back(http::ChartGap{gap.from, gap.to, gap.missing});
+        }
+    } catch (const std::exception& e) {
+        page.now = now;
+        page.query = query;
+        page.errors.push_back(fmt::format("cannot read the database: {}", e.what()));
+    }
+    const auto s = writer_->stats();
+    page.daemon = http::DaemonCounters{s.stored.messages,   s.stored.readings, s.stored.duplicates,
+                                       s.stored.revisions,  s.stored.rejected, s.queued_rows};
+    page.connectors = connector_statuses();
+    return http::status_page_response(page);
+}
+
+std::vector<control::ConnectorStatus> App::connector_statuses() const {
+    std::vector<control::ConnectorStatus> out;
+    for (const auto& [name, run] : connectors_) {
+        const Health h = run.connector->health();
+        out.push_back(control::ConnectorStatus{name, run.type, std::string(to_string(h.state)),
+                                               h.detail, h.messages, h.rejected, h.reconnects});
+    }
+    return out;
 }
 
 void App::schedule_status() {

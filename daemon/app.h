@@ -70,7 +70,8 @@ class App {
     std::chrono::seconds shutdown_timeout{60};
 
     // Stale meters per source for /metrics; called on the io_context thread at
-    // most every 15 s (the last answer is kept meanwhile). Unset: 0 per source.
+    // most every 15 s (the last answer is kept meanwhile). Unset at run(): counted
+    // from the database (storage/meters.h) by each source's stale_after.
     std::function<std::map<std::string, std::uint64_t>()> stale_meters;
 
   private:
@@ -88,6 +89,13 @@ class App {
     void schedule_progress_check();
     http::HealthInput health_input() const;
     http::MetricsSnapshot metrics_snapshot();
+    // GET / (daemon/http/status_page.h): the database's part read through
+    // read_db(), the live part (counters, connectors) from this process.
+    http::Response status_page(const http::Request& request);
+    std::vector<control::ConnectorStatus> connector_statuses() const;
+    // The io_context thread's read-only connection to the store (WAL: readers
+    // never block the writer), opened on first use. Throws sql::SqliteError.
+    sql::Db& read_db();
 
     std::shared_ptr<const Config> config_;
     const ConnectorRegistry& registry_;
@@ -115,6 +123,7 @@ class App {
     // Latest receipt per source as the database had it at start.
     std::map<std::string, std::int64_t> last_received_at_start_;
     std::map<std::string, std::uint64_t> stale_cache_;
+    std::optional<sql::Db> read_db_;
     std::chrono::steady_clock::time_point stale_refreshed_{};
     std::chrono::microseconds watchdog_interval_{0};
     std::uint64_t last_progress_ = 0;

@@ -15,9 +15,13 @@
 
 #include <map>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "daemon/http/http_server.h"
+#include "normalize/time_format.h"
+#include "storage/clock.h"
+#include "tests/support/chromium.h"
 #include "tests/support/eventually.h"
 #include "tests/support/mosquitto_broker.h"
 #include "tests/support/mqtt_publisher.h"
@@ -223,6 +227,78 @@ TEST_F(HttpTest, CountersEqualTheDatabaseAfterAMixedRunAndPromtoolAcceptsTheScra
     EXPECT_TRUE(std::regex_search(d->stderr_text(),
                                   std::regex(R"((^|\n)\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info http listening)")))
         << d->stderr_text().substr(0, 200);
+    d->signal(SIGTERM);
+    EXPECT_EQ(d->wait(10s), 0) << d->stderr_text();
+}
+
+// GET / from the running daemon, in a real browser: the live connector and
+// rejects, and the chosen meter's chart with one point per stored reading and
+// its gap where two readings never came.
+TEST_F(HttpTest, TheStatusPageServedByTheDaemonDrawsTheStoredReadingsAndTheirGap) {
+    MosquittoBroker broker(dir / "broker");
+    broker.start();
+    write_config(broker.port());
+    auto d = start_daemon();
+    ASSERT_NE(port, 0);
+    ASSERT_TRUE(d->wait_for_log("subscribed to", 10s)) << d->stderr_text();
+    const std::string quantity = "electricity.energy.consumption";
+    constexpr TimeMs kSlot = 900000;
+    const TimeMs t0 = (now_ms() / kSlot - 20) * kSlot;  // inside the page's one-day window
+    MqttPublisher pub(broker.port());
+    for (TimeMs i = 0; i < 20; ++i) {
+        if (i == 8 || i == 9) continue;  // the gap
+        const TimeMs start = t0 + i * kSlot;
+        pub.publish("meters/p/readings",
+                    fmt::format(R"({{"meter":"p1","quantity":"{}","value":{},"ts_start":{},"ts_end":{}}})",
+                                quantity, 1.25 * static_cast<double>(i) + 0.1, start, start + kSlot),
+                    1);
+    }
+    pub.publish("meters/p/readings", "not json {", 1);
+    ASSERT_TRUE(pub.wait_all_acked(20s));
+    ASSERT_TRUE(eventually([&] { return scalar(db(), "SELECT count(*) FROM messages") == 19; }, 20s))
+        << d->stderr_text();
+
+    const std::string target = "/?source=feed&meter=p1&quantity=" + quantity + "&window=P1D";
+    const auto reply = http_get(port, target);
+    ASSERT_EQ(reply.status, 200u) << reply.head;
+    EXPECT_NE(reply.head.find("Content-Security-Policy: default-src 'none'"), std::string::npos)
+        << reply.head;
+    EXPECT_NE(reply.head.find("text/html"), std::string::npos) << reply.head;
+
+    const auto dom = test::chromium_dump_url(fmt::format("http://127.0.0.1:{}{}", port, target));
+    const auto connectors = dom.substr(dom.find("<table id=\"connectors\""));
+    EXPECT_NE(connectors.find("<td>feed</td>"), std::string::npos) << connectors.substr(0, 600);
+    const auto rejects = dom.find("<table id=\"rejects\"");
+    ASSERT_NE(rejects, std::string::npos) << dom;
+    EXPECT_NE(dom.find("malformed", rejects), std::string::npos);
+
+    struct Stored {
+        TimeMs start, end;
+        double value;
+    };
+    std::vector<Stored> stored;
+    {
+        auto ro = open_read_only(db());
+        sql::Stmt st(ro, "SELECT ts_start_ms, ts_end_ms, value FROM readings_v WHERE meter = 'p1' "
+                         "ORDER BY ts_start_ms");
+        while (st.step()) stored.push_back({st.column_int(0), st.column_int(1), st.column_double(2)});
+    }
+    ASSERT_EQ(stored.size(), 18u);
+    static const std::regex point(
+        R"re(<circle class="pt"[^>]* data-start="([^"]+)" data-ts="([^"]+)" data-value="([^"]+)")re");
+    std::vector<std::smatch> points;
+    for (std::sregex_iterator it(dom.begin(), dom.end(), point), end; it != end; ++it)
+        points.push_back(*it);
+    ASSERT_EQ(points.size(), stored.size()) << dom.substr(0, 2000);
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        EXPECT_EQ(points[i][1].str(), format_iso_ms(stored[i].start));
+        EXPECT_EQ(points[i][2].str(), format_iso_ms(stored[i].end));
+        EXPECT_EQ(std::stod(points[i][3].str()), stored[i].value);
+    }
+    EXPECT_NE(dom.find(fmt::format("data-from=\"{}\" data-to=\"{}\"", format_iso_ms(t0 + 8 * kSlot),
+                                   format_iso_ms(t0 + 10 * kSlot))),
+              std::string::npos)
+        << "the two missing readings are drawn as a gap";
     d->signal(SIGTERM);
     EXPECT_EQ(d->wait(10s), 0) << d->stderr_text();
 }

@@ -11,7 +11,7 @@ namespace mb::test {
 
 namespace {
 
-RunResult run_chromium(const std::filesystem::path& html, const std::string& mode,
+RunResult run_chromium(const std::string& url, const std::string& mode,
                        std::chrono::milliseconds timeout) {
     const auto bin = chromium_binary();
     if (!std::filesystem::exists(bin))
@@ -28,7 +28,7 @@ RunResult run_chromium(const std::filesystem::path& html, const std::string& mod
                                         "--user-data-dir=" + profile.path().string(),
                                         "--window-size=1280,2000",
                                         mode,
-                                        "file://" + std::filesystem::absolute(html).string()};
+                                        url};
     auto r = run_binary(args, timeout, {"HOME=" + profile.path().string()});
     if (r.exit_code != 0)
         throw std::runtime_error("chromium exited with " + std::to_string(r.exit_code) + ": " +
@@ -43,9 +43,19 @@ std::filesystem::path chromium_binary() {
     return "/usr/bin/chromium-headless-shell";
 }
 
+namespace {
+std::string file_url(const std::filesystem::path& html) {
+    return "file://" + std::filesystem::absolute(html).string();
+}
+}  // namespace
+
 std::string chromium_dump_dom(const std::filesystem::path& html,
                               std::chrono::milliseconds timeout) {
-    auto r = run_chromium(html, "--dump-dom", timeout);
+    return chromium_dump_url(file_url(html), timeout);
+}
+
+std::string chromium_dump_url(const std::string& url, std::chrono::milliseconds timeout) {
+    auto r = run_chromium(url, "--dump-dom", timeout);
     if (r.out.empty()) throw std::runtime_error("chromium printed no DOM: " + r.err);
     return r.out;
 }
@@ -55,7 +65,7 @@ void chromium_screenshot(const std::filesystem::path& html, const std::filesyste
     std::error_code ec;
     std::filesystem::remove(png, ec);
     const auto r =
-        run_chromium(html, "--screenshot=" + std::filesystem::absolute(png).string(), timeout);
+        run_chromium(file_url(html), "--screenshot=" + std::filesystem::absolute(png).string(), timeout);
     if (!std::filesystem::exists(png))
         throw std::runtime_error("chromium wrote no screenshot: " + r.err);
 }

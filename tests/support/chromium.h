@@ -1,5 +1,5 @@
 // A real headless Chromium (Debian's chromium-headless-shell) for tests of
-// the status page: load a file:// URL, get the DOM as the browser built it,
+// the status page: load a file:// or http:// URL, get the DOM as the browser built it,
 // or a screenshot.
 //
 // Who calls: integration tests, on their own thread. Each call starts one
@@ -19,6 +19,10 @@ std::filesystem::path chromium_binary();
 
 // The serialized DOM of `html` (a local file) once loaded (--dump-dom).
 std::string chromium_dump_dom(const std::filesystem::path& html,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// The same for any URL (the daemon's own listener: http://127.0.0.1:PORT/…).
+std::string chromium_dump_url(const std::string& url,
                               std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // Writes a PNG screenshot of `html` at 1280×2000 to `png`.
