@@ -63,7 +63,10 @@ bool is_stale(const StaleRule& rule, TimeMs now, TimeMs last_received, std::int6
     if (rule.after_ms) {
         limit = static_cast<double>(*rule.after_ms);
     } else {
-        const std::int64_t interval = arrival_ms > 0 ? arrival_ms : cadence_ms;
+        // New readings cannot be due faster than the meter's own cadence: a
+        // burst (a backfill, a gateway flushing its buffer) teaches arrival
+        // intervals of milliseconds, which must not make it stale at once.
+        const std::int64_t interval = std::max(arrival_ms, cadence_ms);
         if (interval <= 0) return false;  // nothing learned: no basis to call it late
         limit = rule.multiple * static_cast<double>(interval);
     }

@@ -23,8 +23,9 @@
 namespace mb {
 
 // When a meter is stale: nothing arrived for it for `after_ms` when set, else
-// for `multiple` times its learned arrival interval (its cadence until a
-// second message taught that; a meter with neither is never stale).
+// for `multiple` times its learned arrival interval, or its cadence when that
+// is longer (a burst of messages does not make readings due faster than the
+// meter takes them; a meter with neither is never stale).
 struct StaleRule {
     std::optional<std::int64_t> after_ms;
     double multiple = 3.0;

@@ -37,16 +37,17 @@ std::string voltaware_day(const std::string& device, std::int64_t day, const std
         device, date, readings);
 }
 
-// An Å Insite v2 minute of register 12 (as in the vendor's document) starting
-// `minute` minutes after 12:00.
-std::string ainsite_minute(int minute) {
-    const auto at = [](int m) {
-        return fmt::format("2023-01-01T{:02}:{:02}:00.000Z", 12 + m / 60, m % 60);
+// An Å Insite v2 reading of register 12 (as in the vendor's document) over the
+// second `n` seconds after 12:00: time runs sixty times faster than on a real
+// meter, so that ten silent cadences pass in ten seconds.
+std::string ainsite_second(int n) {
+    const auto at = [](int sec) {
+        return fmt::format("2023-01-01T12:{:02}:{:02}.000Z", sec / 60, sec % 60);
     };
     return fmt::format(
         "{{\"smarteo_payload_schema_version\": 2, \"measurement_start_timestamp_utc\": \"{}\", "
         "\"measurement_end_timestamp_utc\": \"{}\", \"register_id\": 12, \"value\": {}}}",
-        at(minute), at(minute + 1), 1000 + minute);
+        at(n), at(n + 1), 1000 + n);
 }
 
 class MetersCliTest : public ::testing::Test {
@@ -92,21 +93,22 @@ TEST_F(MetersCliTest, AMissingVoltawareDayIsAGapAndASilentInsiteMeterIsStale) {
     pub.publish("voltaware/readings", voltaware_day("dev-a", kDay1, "2022-03-01"), 1);
     pub.publish("voltaware/readings", voltaware_day("dev-a", kDay1 + 2 * 86400, "2022-03-03"), 1);
     ASSERT_TRUE(eventually([&] { return readings("source = 'voltaware'") == 192; }, 10s));
-    // Å Insite: two meters report a minute every second (their arrival interval).
+    // Å Insite: two meters report a one-second reading every second (their
+    // cadence and arrival interval).
     const std::string silent = "meters/outbound/c1/s1/meter-silent";
     const std::string alive = "meters/outbound/c1/s1/meter-alive";
-    int minute = 0;
-    for (; minute < 6; ++minute) {
-        pub.publish(silent, ainsite_minute(minute), 1);
-        pub.publish(alive, ainsite_minute(minute), 1);
+    int second = 0;
+    for (; second < 6; ++second) {
+        pub.publish(silent, ainsite_second(second), 1);
+        pub.publish(alive, ainsite_second(second), 1);
         std::this_thread::sleep_for(1s);
     }
     ASSERT_TRUE(eventually([&] { return readings("source = 'ainsite'") == 12; }, 10s))
         << ::testing::PrintToString(rows(db(), "SELECT reason FROM rejected_v"));
     // meter-silent stops; meter-alive goes on for ten of its intervals and more.
-    for (; minute < 16; ++minute) {
+    for (; second < 16; ++second) {
         std::this_thread::sleep_for(1s);
-        pub.publish(alive, ainsite_minute(minute), 1);
+        pub.publish(alive, ainsite_second(second), 1);
     }
     ASSERT_TRUE(eventually([&] { return readings("meter = 'meter-alive'") == 16; }, 10s));
 
@@ -138,7 +140,7 @@ TEST_F(MetersCliTest, AMissingVoltawareDayIsAGapAndASilentInsiteMeterIsStale) {
     EXPECT_EQ(std::string_view(by_meter["dev-a"]["cadence"].get_string().value()), "PT15M");
     EXPECT_EQ(by_meter["dev-a"]["readings"].get_int64().value(), 192);
     EXPECT_NEAR(by_meter["dev-a"]["completeness"].get_double().value(), 192.0 / 288.0, 1e-6);
-    EXPECT_EQ(std::string_view(by_meter["meter-alive"]["cadence"].get_string().value()), "PT1M");
+    EXPECT_EQ(std::string_view(by_meter["meter-alive"]["cadence"].get_string().value()), "PT1S");
     EXPECT_EQ(std::string_view(by_meter["meter-alive"]["stale"].get_string().value()), "no");
     EXPECT_EQ(std::string_view(by_meter["meter-silent"]["stale"].get_string().value()), "yes");
 

@@ -212,6 +212,22 @@ TEST_F(MetersTest, AnInsiteMeterSilentForTenCadencesIsStaleAt3xNotAt1h) {
     EXPECT_EQ(count_stale_meters(store.db(), now + 3600 * 1000, hour).at("ainsite"), 2u);
 }
 
+// A backfill: twenty quarter-hours arriving 10 ms apart teach an arrival
+// interval of 10 ms, but the meter is not due again before its cadence.
+TEST_F(MetersTest, ABurstOfMessagesDoesNotMakeAMeterStaleAtOnce) {
+    const TimeMs received = kT0 + kDay;
+    for (TimeMs i = 0; i < 20; ++i) {
+        const TimeMs t = kT0 + i * 15 * kMin;
+        apply({message("voltaware", {Reading{"b", kEnergy, "Wh", Kind::interval, t, t + 15 * kMin, 1}},
+                       received + i * 10)});
+    }
+    EXPECT_EQ(stats("voltaware", "b", kEnergy).at(5), 10);  // the arrival interval learned
+    const std::map<std::string, StaleRule> three_x{{"voltaware", StaleRule{}}};
+    const TimeMs last = received + 19 * 10;
+    EXPECT_EQ(count_stale_meters(store.db(), last + 30 * kMin, three_x).at("voltaware"), 0u);
+    EXPECT_EQ(count_stale_meters(store.db(), last + 46 * kMin, three_x).at("voltaware"), 1u);
+}
+
 TEST_F(MetersTest, CompletenessCountsPresentOverExpectedInTheWindow) {
     // Two days of 15-minute readings, of which 8 are missing on the second day.
     apply({day_message("voltaware", "m", kT0, 15 * kMin)});
