@@ -13,6 +13,13 @@ namespace mb {
 
 namespace {
 
+// "summary": the status line; "daemon": its counters (null from a daemon that
+// does not send them).
+std::string daemon_json(const control::Response& r) {
+    return "\"summary\":" + json_string(r.detail) +
+           ",\"daemon\":" + (r.daemon ? control::render(*r.daemon) : "null");
+}
+
 int status(const std::string& file, const std::string& format_name) {
     auto format = parse_format(format_name);
     if (!format) return kExitUsage;
@@ -30,6 +37,8 @@ int status(const std::string& file, const std::string& format_name) {
         return report_control_failure("status", e);
     }
     if (*format == OutputFormat::table) fmt::print("{}\n", display_escape(r.detail));
+    // JSON holds what the table shows: the daemon-wide line, as text and as numbers.
+    if (*format == OutputFormat::json) fmt::print("{{{},\"connectors\":", daemon_json(r));
     TableWriter out(stdout, *format,
                     {"connector", "type", "state", "messages", "rejected", "reconnects", "detail"});
     for (const auto& c : r.connectors)
@@ -38,6 +47,7 @@ int status(const std::string& file, const std::string& format_name) {
                  num(static_cast<std::int64_t>(c.rejected)),
                  num(static_cast<std::int64_t>(c.reconnects)), text(c.detail)});
     out.finish();
+    if (*format == OutputFormat::json) fmt::print("}}\n");
     return kExitOk;
 }
 
