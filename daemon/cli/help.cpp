@@ -79,7 +79,7 @@ std::optional<int> refuse_unknown_verb(const CLI::App& cli, int argc, char** arg
 
 Verb add_help_verb(CLI::App& cli) {
     auto verb = std::make_shared<std::string>();
-    auto* sub = cli.add_subcommand("help", "this list, or the options of one verb");
+    auto* sub = cli.add_subcommand("help", "the verbs, or the options of one verb (as --help)");
     sub->add_option("VERB", *verb, "the verb to explain");
     return {sub, [&cli, verb] {
                 // What --help prints. cli.help() itself would print this verb's

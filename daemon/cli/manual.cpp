@@ -226,6 +226,7 @@ void completion(const CLI::App& cli) {
         kDefaultConfig, words(verbs), words({kFormats.begin(), kFormats.end()}));
     for (const CLI::App* v : visible_verbs(cli)) {
         std::vector<std::string> opts;
+        if (v->get_name() == "help") opts = verbs;  // `help VERB`
         for (const CLI::Option* o : visible_options(*v)) {
             if (o->get_positional()) continue;
             for (const auto& s : o->get_snames()) opts.push_back("-" + s);
