@@ -269,27 +269,39 @@ void App::schedule_watchdog() {
     });
 }
 
-std::string App::status_line() const {
+control::DaemonStatus App::daemon_status() const {
     const auto s = writer_->stats();
+    control::DaemonStatus d{.messages = s.stored.messages,
+                            .readings = s.stored.readings,
+                            .duplicates = s.stored.duplicates,
+                            .revisions = s.stored.revisions,
+                            .rejected = s.stored.rejected,
+                            .queued = s.queued_rows,
+                            .connectors = connectors_.size(),
+                            .storage_paused = s.paused};
+    for (const auto& [name, r] : connectors_) {
+        const Health h = r.connector->health();
+        d.reconnects += h.reconnects;
+        if (h.state == ConnectorState::running) ++d.connectors_running;
+    }
+    return d;
+}
+
+std::string App::status_line() const {
+    const control::DaemonStatus d = daemon_status();
     std::string line = fmt::format(
         "{} messages, {} readings, {} duplicates, {} revisions, {} rejected, {} queued{}",
-        s.stored.messages, s.stored.readings, s.stored.duplicates, s.stored.revisions,
-        s.stored.rejected, s.queued_rows, s.paused ? " (storage paused)" : "");
-    // Connectors that are not running, with their last word, and reconnect counts.
-    std::uint64_t reconnects = 0;
-    std::size_t running = 0;
+        d.messages, d.readings, d.duplicates, d.revisions, d.rejected, d.queued,
+        d.storage_paused ? " (storage paused)" : "");
+    // Connectors that are not running, with their last word.
     std::string trouble;
     for (const auto& [name, r] : connectors_) {
         const Health h = r.connector->health();
-        reconnects += h.reconnects;
-        if (h.state == ConnectorState::running) {
-            ++running;
-        } else {
+        if (h.state != ConnectorState::running)
             trouble += fmt::format("; {} {}: {}", name, to_string(h.state), h.detail);
-        }
     }
-    line += fmt::format("; connectors {}/{} running, {} reconnects{}", running, connectors_.size(),
-                        reconnects, trouble);
+    line += fmt::format("; connectors {}/{} running, {} reconnects{}", d.connectors_running,
+                        d.connectors, d.reconnects, trouble);
     return line;
 }
 
@@ -317,6 +329,7 @@ void App::on_control(const control::Request& request, ControlServer::Reply reply
         r.health = report.healthy ? "ok" : "degraded";
         r.reasons = report.reasons;
         r.connectors = connector_statuses();
+        r.daemon = daemon_status();
         reply(r);
         return;
     }
@@ -327,8 +340,11 @@ void App::on_control(const control::Request& request, ControlServer::Reply reply
             if (jc.name == j->job) job = &jc;
         const auto it = job ? connectors_.find(job->connector) : connectors_.end();
         if (!job) {
-            r = control::error_response(fmt::format("no job named '{}'", j->job));
-            r.status = "unavailable";
+            std::string names;
+            for (const auto& jc : config_->jobs) names += (names.empty() ? "" : ", ") + jc.name;
+            r = control::error_response(fmt::format("no job named '{}' (jobs: {})", j->job,
+                                                    names.empty() ? "none" : names));
+            r.status = "invalid";  // the request's fault, not the daemon's
         } else if (it == connectors_.end() || !it->second.connector->run_job(j->job)) {
             r = control::error_response(
                 fmt::format("connector '{}' of job '{}' is not running", job->connector, j->job));

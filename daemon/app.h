@@ -82,6 +82,7 @@ class App {
     void begin_shutdown();
     void schedule_watchdog();
     void schedule_status();
+    control::DaemonStatus daemon_status() const;
     std::string status_line() const;
     void start_control();
     void on_control(const control::Request& request, ControlServer::Reply reply);

@@ -194,6 +194,78 @@ std::string not_valid_json(simdjson::error_code e) {
     }
 }
 
+namespace {
+
+constexpr bool is_json_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// End of the value starting at `at` (an object, array or string: its closing
+// bracket or quote balanced, strings skipped; a literal or number: the bytes
+// up to a blank or a structural character), or npos when it never closes.
+std::size_t value_end(std::string_view s, std::size_t at) {
+    const char first = s[at];
+    if (first != '{' && first != '[' && first != '"') {
+        std::size_t i = at;
+        while (i < s.size() && !is_json_blank(s[i]) &&
+               std::string_view("{}[],:\"").find(s[i]) == std::string_view::npos)
+            ++i;
+        return i;
+    }
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = at; i < s.size(); ++i) {
+        const char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
+            if (!in_string && depth == 0) return i + 1;  // a top-level string ended
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0) return std::string_view::npos;
+            if (--depth == 0) return i + 1;
+        }
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string json_document_problem(std::string_view text) {
+    std::size_t start = 0;
+    while (start < text.size() && is_json_blank(text[start])) ++start;
+    if (start == text.size()) return {};
+    const char first = text[start];
+    const bool letter = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z');
+    const std::size_t end = value_end(text, start);
+    if (end == std::string_view::npos) return {};
+    const std::string_view value = text.substr(start, end - start);
+    // Not a value's first byte, or a word that is not true, false or null.
+    const bool starts_a_value =
+        std::string_view("{[\"-0123456789").find(first) != std::string_view::npos ||
+        (letter && (value == "true" || value == "false" || value == "null"));
+    if (!starts_a_value) return "not a JSON document";
+    std::size_t rest = end;
+    while (rest < text.size() && is_json_blank(text[rest])) ++rest;
+    if (rest == text.size()) return {};
+    simdjson::dom::parser parser;
+    simdjson::dom::element ignored;
+    if (parser.parse(value.data(), value.size()).get(ignored) != simdjson::SUCCESS) return {};
+    return fmt::format("trailing bytes after the JSON document (from byte {})", end);
+}
+
+std::string json_malformed_detail(std::string_view payload, std::string detail) {
+    std::string whole = json_document_problem(payload);
+    return whole.empty() ? detail : whole;
+}
+
 std::string_view json_type_name(simdjson::dom::element_type t) {
     using simdjson::dom::element_type;
     using simdjson::ondemand::json_type;

@@ -81,6 +81,17 @@ std::string percent_encode(std::string_view s);
 // (invalid UTF-8, nesting too deep, a number out of range).
 std::string not_valid_json(simdjson::error_code e);
 
+// What is wrong with a payload as a whole, which a parser's error code on it
+// does not say: "not a JSON document" when it does not start with a JSON
+// value ("not json", "<xml/>"), "trailing bytes after the JSON document (from
+// byte N)" when a complete value is followed by more than blanks; "" for
+// anything else (empty, truncated, broken inside: the parser's text is right).
+// For the decoders' reject paths only: it parses the payload again.
+std::string json_document_problem(std::string_view text);
+// json_document_problem(payload) when there is one, else `detail`: the text of
+// a malformed reject of a JSON payload.
+std::string json_malformed_detail(std::string_view payload, std::string detail);
+
 // "an array", "a number", "null", ... for "must be X, not Y" details.
 std::string_view json_type_name(simdjson::dom::element_type t);
 std::string_view json_type_name(simdjson::ondemand::json_type t);

@@ -63,16 +63,22 @@ EnedisConnector::EnedisConnector(Writer& writer, const ConnectorConfig& config,
     for (const auto& j : jobs) job_names_.push_back(j.name);
     XmppHandlers handlers;
     const std::string proxy = bare(options_.proxy);
-    handlers.message.name = "x";
-    handlers.message.xmlns = std::string(kAuthorizeNamespace);
-    handlers.message.what = "consent";
-    handlers.message.handle = [this, proxy](XmppMessage m) {
-        if (bare(m.from) != proxy) {
-            spdlog::warn("{}: consent message from {} ignored: only the proxy {} sends them",
-                         config_.name, m.from, proxy);
-            return;
-        }
-        push(Consent{std::move(m.xml)});
+    // Built whole, not assigned member by member: GCC 12 at -O3 reports a
+    // false -Wrestrict for a short literal assigned to an existing string.
+    handlers.message = XmppMessageHandler{
+        .name = "x",
+        .xmlns = std::string(kAuthorizeNamespace),
+        .what = "consent",
+        .handle =
+            [this, proxy](XmppMessage m) {
+                if (bare(m.from) != proxy) {
+                    spdlog::warn(
+                        "{}: consent message from {} ignored: only the proxy {} sends them",
+                        config_.name, m.from, proxy);
+                    return;
+                }
+                push(Consent{std::move(m.xml)});
+            },
     };
     handlers.state = [this](XmppState s, const std::string& detail) {
         spdlog::info("{}: XMPP {}{}{}", config_.name, to_string(s), detail.empty() ? "" : ": ",

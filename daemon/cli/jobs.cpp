@@ -32,7 +32,8 @@ int run_now(const std::string& file, const std::string& job) {
     }
     if (r.status != "ok") {
         fmt::print(stderr, "jobs --run: {}\n", r.detail);
-        return kExitUnavailable;
+        // The daemon answered: a job it does not have is a mistake in the request.
+        return r.status == "invalid" ? kExitDataErr : kExitUnavailable;
     }
     fmt::print("{}\n", r.detail);
     return kExitOk;

@@ -1,8 +1,9 @@
 // meterbridge — one binary, several verbs (DESIGN.md §5): run, check-config,
 // query, stats, rejected, devices, commands, command, status, jobs, consent,
 // types, the verbs the connector rows supply (akenza-downlink,
-// tuya-password), and the build's hidden `manual` and `names`; --version. Each verb is its own file (verb.h); this one
-// only assembles them. Exit codes: verb.h.
+// tuya-password), help, and the build's hidden `manual` and `names`;
+// --version. Each verb is its own file (verb.h); this one only assembles
+// them. Exit codes: verb.h.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -17,7 +18,9 @@
 
 int main(int argc, char** argv) {
     using namespace mb;
-    CLI::App cli{"meterbridge: smart-meter readings from MQTT and XMPP into one SQLite store"};
+    // Named, not argv[0]: help and usage read "meterbridge VERB" however it was started.
+    CLI::App cli{"meterbridge: smart-meter readings from MQTT and XMPP into one SQLite store",
+                 "meterbridge"};
     cli.set_version_flag("--version", std::string("meterbridge ") + MB_VERSION);
     cli.require_subcommand(1);
     std::string config = kDefaultConfig;
@@ -32,6 +35,9 @@ int main(int argc, char** argv) {
     };
     for (Verb& v : add_vendor_verbs(cli, config, builtin_registry())) verbs.push_back(std::move(v));
     for (Verb& v : add_manual_verbs(cli, config, builtin_registry())) verbs.push_back(std::move(v));
+    verbs.push_back(add_help_verb(cli));
+
+    if (auto rc = refuse_unknown_verb(cli, argc, argv)) return *rc;
 
     try {
         cli.parse(argc, argv);

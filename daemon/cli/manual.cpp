@@ -49,10 +49,11 @@ struct ExitCode {
 };
 constexpr std::array kExitCodes{
     ExitCode{kExitOk, "success"},
-    ExitCode{kExitFailure,
-             "other failure (also: the device refused a command or did not answer)"},
-    ExitCode{kExitUsage, "usage: unknown verb or option"},
-    ExitCode{kExitDataErr, "bad filter or command value"},
+    ExitCode{kExitFailure, "other failure (also: the device refused a command or did not answer)"},
+    ExitCode{kExitUsage, "usage: unknown verb (the closest one is named) or option"},
+    ExitCode{kExitDataErr,
+             "bad filter or command value, or jobs --run names a job the daemon does not "
+             "have (its jobs are listed)"},
     ExitCode{kExitUnavailable, "the daemon is not reachable, or the command could not be sent"},
     ExitCode{kExitSoftware, "run: draining the queue at SIGTERM took too long"},
     ExitCode{kExitCantCreate, "the database cannot be opened or does not exist"},
@@ -228,6 +229,7 @@ void completion(const CLI::App& cli) {
         kDefaultConfig, words(verbs), words({kFormats.begin(), kFormats.end()}));
     for (const CLI::App* v : visible_verbs(cli)) {
         std::vector<std::string> opts;
+        if (v->get_name() == "help") opts = verbs;  // `help VERB`
         for (const CLI::Option* o : visible_options(*v)) {
             if (o->get_positional()) continue;
             for (const auto& s : o->get_snames()) opts.push_back("-" + s);

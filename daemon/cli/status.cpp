@@ -14,6 +14,17 @@ namespace mb {
 
 namespace {
 
+// "summary": the status line; "daemon": its counters (null from a daemon that
+// does not send them); "health" and "reasons": the verdict the exit code gives.
+std::string daemon_json(const control::Response& r) {
+    std::string reasons;
+    for (const auto& reason : r.reasons) reasons += (reasons.empty() ? "" : ",") + json_string(reason);
+    return "\"summary\":" + json_string(r.detail) +
+           ",\"daemon\":" + (r.daemon ? control::render(*r.daemon) : "null") +
+           ",\"health\":" + (r.health.empty() ? "null" : json_string(r.health)) +
+           ",\"reasons\":[" + reasons + "]";
+}
+
 int status(const std::string& file, const std::string& format_name) {
     auto format = parse_format(format_name);
     if (!format) return kExitUsage;
@@ -31,6 +42,8 @@ int status(const std::string& file, const std::string& format_name) {
         return report_control_failure("status", e);
     }
     if (*format == OutputFormat::table) fmt::print("{}\n", display_escape(r.detail));
+    // JSON holds what the table shows: the daemon-wide line, as text and as numbers.
+    if (*format == OutputFormat::json) fmt::print("{{{},\"connectors\":", daemon_json(r));
     TableWriter out(stdout, *format,
                     {"connector", "type", "state", "messages", "rejected", "reconnects", "detail"});
     for (const auto& c : r.connectors)
@@ -39,6 +52,7 @@ int status(const std::string& file, const std::string& format_name) {
                  num(static_cast<std::int64_t>(c.rejected)),
                  num(static_cast<std::int64_t>(c.reconnects)), text(c.detail)});
     out.finish();
+    if (*format == OutputFormat::json) fmt::print("}}\n");
     if (r.health == "degraded") {
         for (const auto& reason : r.reasons) fmt::print(stderr, "status: degraded: {}\n", display_escape(reason));
         return kExitTempFail;

@@ -5,7 +5,8 @@
 // the database read-only, table cells.
 //
 // Exit codes (DESIGN.md §5): 0 ok, 64 usage, 65 bad input data (query
-// filters, a command value the device cannot take), 69 the daemon or device
+// filters, a command value the device cannot take, a job the daemon does
+// not have), 69 the daemon or device
 // is unavailable, 73 cannot open/create the database, 75 (`run`) another
 // daemon holds the database, 77 permission denied (the database, the
 // configuration or the control socket refuses this user), 78 configuration
@@ -63,6 +64,12 @@ Verb add_types_verb(CLI::App& cli, const ConnectorRegistry& registry);
 // The verbs the registry's rows supply (connectors/vendor_verb.h).
 std::vector<Verb> add_vendor_verbs(CLI::App& cli, std::string& config,
                                    const ConnectorRegistry& registry);
+// `help [VERB]`: the command line's help, or one verb's. Added last, after
+// every other verb.
+Verb add_help_verb(CLI::App& cli);
+// Before parsing: when the first word that is not an option names no verb,
+// prints it with the closest listed verb and returns 64.
+std::optional<int> refuse_unknown_verb(const CLI::App& cli, int argc, char** argv);
 // Hidden: `manual 1|5|completion` (the man pages and the bash completion, made
 // by the build from `cli` and `registry`) and `names` (for the completion).
 std::vector<Verb> add_manual_verbs(CLI::App& cli, std::string& config,

@@ -98,6 +98,15 @@ std::string render(const Request& r) {
         q(c.command.value), c.command.timeout.count());
 }
 
+std::string render(const DaemonStatus& d) {
+    return fmt::format(
+        "{{\"messages\":{},\"readings\":{},\"duplicates\":{},\"revisions\":{},"
+        "\"rejected\":{},\"queued\":{},\"storage_paused\":{},\"connectors\":{},"
+        "\"connectors_running\":{},\"reconnects\":{}}}",
+        d.messages, d.readings, d.duplicates, d.revisions, d.rejected, d.queued, d.storage_paused,
+        d.connectors, d.connectors_running, d.reconnects);
+}
+
 std::string render(const Response& r) {
     std::string out = fmt::format("{{\"status\":{}", q(r.status));
     if (r.code) out += fmt::format(",\"code\":{}", *r.code);
@@ -109,6 +118,7 @@ std::string render(const Response& r) {
         for (std::size_t i = 0; i < r.reasons.size(); ++i) out += (i ? "," : "") + q(r.reasons[i]);
         out += ']';
     }
+    if (r.daemon) out += ",\"daemon\":" + render(*r.daemon);
     if (!r.connectors.empty()) {
         out += ",\"connectors\":[";
         for (std::size_t i = 0; i < r.connectors.size(); ++i) {
@@ -153,6 +163,27 @@ std::optional<Response> parse_response(std::string_view line, std::string& error
         }
     std::int64_t code = 0;
     if (o["code"].get_int64().get(code) == simdjson::SUCCESS) r.code = code;
+    simdjson::dom::object d;
+    if (o["daemon"].get_object().get(d) == simdjson::SUCCESS) {
+        DaemonStatus s;
+        const auto count = [&d](const char* key, std::uint64_t& to) {
+            std::uint64_t n = 0;
+            if (d[key].get_uint64().get(n) == simdjson::SUCCESS) to = n;
+        };
+        count("messages", s.messages);
+        count("readings", s.readings);
+        count("duplicates", s.duplicates);
+        count("revisions", s.revisions);
+        count("rejected", s.rejected);
+        count("queued", s.queued);
+        count("connectors", s.connectors);
+        count("connectors_running", s.connectors_running);
+        count("reconnects", s.reconnects);
+        bool paused = false;
+        if (d["storage_paused"].get_bool().get(paused) == simdjson::SUCCESS)
+            s.storage_paused = paused;
+        r.daemon = s;
+    }
     simdjson::dom::array arr;
     if (o["connectors"].get_array().get(arr) == simdjson::SUCCESS) {
         for (simdjson::dom::element e : arr) {

@@ -6,9 +6,12 @@
 //      "dp":"valve_state","value":"open","timeout_ms":10000}
 //   ← {"status":"success","code":0,"msg":"success","request_id":"…","detail":"…"}
 //   → {"op":"run_job","job":"daily"}
-//   ← {"status":"ok","detail":"job daily started"}
+//   ← {"status":"ok","detail":"job daily started"}, "invalid" when the daemon
+//     has no such job (the detail lists its jobs), "unavailable" when the
+//     job's connector is not running
 //   → {"op":"status"}
 //   ← {"status":"ok","detail":"<status line>","health":"ok"|"degraded","reasons":[…],
+//      "daemon":{"messages":…,…},
 //      "connectors":[{"name":…,"state":…,…}]}
 //   ← {"status":"error","detail":"…"} for a request the daemon cannot read.
 //   ← {"status":"refused","detail":"…"} to a peer that may not use the socket,
@@ -55,15 +58,25 @@ struct ConnectorStatus {
     std::uint64_t messages = 0, rejected = 0, reconnects = 0;
 };
 
+// The daemon-wide counters the status line sums up, since start.
+struct DaemonStatus {
+    std::uint64_t messages = 0, readings = 0, duplicates = 0, revisions = 0, rejected = 0,
+                  queued = 0, connectors = 0, connectors_running = 0, reconnects = 0;
+    bool storage_paused = false;
+};
+
 struct Response {
     std::string status;  // success|failed|timeout|invalid|unavailable (commands), ok, error,
                          // refused, busy
     std::optional<std::int64_t> code;
     std::string msg, request_id, detail;
+    std::optional<DaemonStatus> daemon;       // status
     std::vector<ConnectorStatus> connectors;  // status
     std::string health;                       // status: ok|degraded ("" from an older daemon)
     std::vector<std::string> reasons;         // status: why degraded
 };
+// One JSON object; also what `meterbridge status --format json` prints as "daemon".
+std::string render(const DaemonStatus& d);
 std::string render(const Response& r);
 // nullopt when the line is not a response (the error says why).
 std::optional<Response> parse_response(std::string_view line, std::string& error);

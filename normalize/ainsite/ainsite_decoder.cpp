@@ -214,14 +214,19 @@ DecodeResult AinsiteDecoder::decode(const RawMessage& message) {
 
     const std::string& p = message.payload;
     if (p.empty()) return DecodeResult::rejected(RejectCode::malformed, "empty payload");
+    // Where the parse stopped does not say that the payload is no JSON
+    // document at all, or one with bytes after it: the whole payload does.
+    const auto malformed = [&p](std::string detail) {
+        return DecodeResult::rejected(RejectCode::malformed,
+                                      json_malformed_detail(p, std::move(detail)));
+    };
     buffer_.assign(p);
     buffer_.resize(p.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
     json_type top;
     if (auto e = parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
-        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
-    if (auto e = doc.type().get(top))
-        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
+        return malformed(not_valid_json(e));
+    if (auto e = doc.type().get(top)) return malformed(not_valid_json(e));
     if (top != json_type::object) {
         // A broken scalar ("nope") is malformed; a valid one is the wrong type.
         bool valid = true;
@@ -238,14 +243,13 @@ DecodeResult AinsiteDecoder::decode(const RawMessage& message) {
             std::string_view sv;
             valid = !doc.get_string().get(sv);
         }
-        if (!valid) return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+        if (!valid) return malformed("not valid JSON");
         return DecodeResult::rejected(
             RejectCode::wrong_type,
             fmt::format("payload must be a JSON object (got {})", json_type_name(top)));
     }
     simdjson::ondemand::object obj;
-    if (doc.get_object().get(obj))
-        return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+    if (doc.get_object().get(obj)) return malformed("not valid JSON");
 
     std::array<RawField, kFieldCount> fields{};
     // JSON errors anywhere outrank everything else: the whole object is read
@@ -255,10 +259,10 @@ DecodeResult AinsiteDecoder::decode(const RawMessage& message) {
         simdjson::ondemand::field field;
         std::string_view key;
         if (std::move(maybe_field).get(field) || field.unescaped_key().get(key))
-            return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+            return malformed("not valid JSON");
         simdjson::ondemand::value v = field.value();
         json_type t;
-        if (v.type().get(t)) return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+        if (v.type().get(t)) return malformed("not valid JSON");
         const auto f = field_of(key);
         if (!f) {
             if (!field_problem) field_problem = Reject{RejectCode::unknown_field, quoted(key)};
@@ -271,25 +275,21 @@ DecodeResult AinsiteDecoder::decode(const RawMessage& message) {
         r.present = true;
         r.type = t;
         if (t == json_type::string) {
-            if (v.get_string().get(r.text))
-                return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+            if (v.get_string().get(r.text)) return malformed("not valid JSON");
         } else if (t == json_type::number) {
             r.text = trim_right(v.raw_json_token());
         } else if (t == json_type::boolean) {
             bool b;
-            if (v.get_bool().get(b))
-                return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+            if (v.get_bool().get(b)) return malformed("not valid JSON");
         } else if (t == json_type::null) {
             bool n = false;
-            if (v.is_null().get(n) || !n)
-                return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+            if (v.is_null().get(n) || !n) return malformed("not valid JSON");
         }
     }
     // current_location() fails only once the whole input was consumed.
     const char* rest = nullptr;
     if (!doc.current_location().get(rest))
-        return DecodeResult::rejected(RejectCode::malformed,
-                                      "trailing content after the JSON object");
+        return malformed("trailing bytes after the JSON document");
     if (field_problem) return reject(std::move(*field_problem));
 
     const Reader reader(fields);

@@ -171,11 +171,17 @@ DecodeResult AkenzaDecoder::decode_json(const RawMessage& m, const Plan& plan,
     buffer_.assign(p);
     buffer_.resize(p.size() + simdjson::SIMDJSON_PADDING);
     slots_.assign(plan.pointers.size(), Slot{});
+    // Where the parser or the walk stopped does not say that the payload is no
+    // JSON document at all, or one with bytes after it: the whole payload does.
+    const auto malformed = [&p, this](std::string detail) {
+        return reject(RejectCode::malformed, json_malformed_detail(p, std::move(detail)));
+    };
     simdjson::ondemand::document doc;
     if (auto e = parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
-        return reject(RejectCode::malformed, not_valid_json(e));
+        return malformed(not_valid_json(e));
     if (auto r = akenza::walk_json(doc, buffer_.data(), p.size(), plan, slots_, scratch_))
-        return reject(std::move(*r));
+        return r->code == RejectCode::malformed ? malformed(std::move(r->detail))
+                                                : reject(std::move(*r));
     DecodeResult out;
     if (auto r = plan.emit(options_.mappings, slots_, meter, m.received_at, "", out))
         return reject(std::move(*r));

@@ -50,7 +50,7 @@ class JsonWalker {
             // current_location() fails only once the whole input was consumed.
             const char* rest = nullptr;
             if (!doc.current_location().get(rest))
-                return fail(RejectCode::malformed, "not valid JSON: trailing content");
+                return fail(RejectCode::malformed, "trailing bytes after the JSON document");
             return true;
         }
         std::string_view raw;
@@ -60,7 +60,7 @@ class JsonWalker {
         const std::string_view rest =
             token_end < size ? std::string_view(base + token_end, size - token_end) : "";
         if (!trim_blanks(rest).empty())
-            return fail(RejectCode::malformed, "not valid JSON: trailing content");
+            return fail(RejectCode::malformed, "trailing bytes after the JSON document");
         if (t == json_type::string) {
             std::string_view s;
             if (doc.get_string().get(s)) return fail(RejectCode::malformed, "not valid JSON");

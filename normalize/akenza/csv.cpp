@@ -10,6 +10,9 @@ namespace mb::akenza {
 
 std::string parse_csv(std::string_view text, char delim, std::vector<CsvRow>& rows) {
     rows.clear();
+    // Spreadsheets (Excel's "CSV UTF-8") start the file with a byte order mark.
+    constexpr std::string_view bom = "\xEF\xBB\xBF";
+    if (text.starts_with(bom)) text.remove_prefix(bom.size());
     std::size_t i = 0, line = 1;
     const auto is_pad = [&](char c) { return (c == ' ' || c == '\t') && c != delim; };
     while (i < text.size()) {

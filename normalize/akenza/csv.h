@@ -22,8 +22,8 @@ struct CsvRow {
 
 // Splits `text` into rows of cells: "" escapes '"' inside quoted cells, quoted
 // cells may span lines, blanks (space, tab; not `delim`) around cells are
-// dropped, CRLF/LF/CR line ends, blank lines skipped. Returns a malformed
-// detail or "".
+// dropped, CRLF/LF/CR line ends, blank lines skipped, a UTF-8 byte order mark
+// at the start ignored. Returns a malformed detail or "".
 std::string parse_csv(std::string_view text, char delim, std::vector<CsvRow>& rows);
 
 // The column a mapping's pointer names, from its unescaped tokens: one token,

@@ -196,14 +196,19 @@ DecodeResult CanonicalDecoder::decode(const RawMessage& message) {
     const std::string& p = message.payload;
     buffer_.assign(p);
     buffer_.resize(p.size() + simdjson::SIMDJSON_PADDING);
+    // Where the parse stopped does not say that the payload is no JSON
+    // document at all, or one with bytes after it: the whole payload does.
+    const auto malformed = [&p](std::string detail) {
+        return DecodeResult::rejected(RejectCode::malformed,
+                                      json_malformed_detail(p, std::move(detail)));
+    };
     simdjson::ondemand::document doc;
     if (auto e = parser_.iterate(buffer_.data(), p.size(), buffer_.size()).get(doc))
-        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
+        return malformed(not_valid_json(e));
 
     DecodeResult out;
     json_type t;
-    if (auto e = doc.type().get(t))
-        return DecodeResult::rejected(RejectCode::malformed, not_valid_json(e));
+    if (auto e = doc.type().get(t)) return malformed(not_valid_json(e));
     std::string err;
     std::size_t index = 0;
     auto one = [&](simdjson::ondemand::object obj) {
@@ -214,13 +219,11 @@ DecodeResult CanonicalDecoder::decode(const RawMessage& message) {
     };
     if (t == json_type::object) {
         simdjson::ondemand::object obj;
-        if (doc.get_object().get(obj))
-            return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+        if (doc.get_object().get(obj)) return malformed("not valid JSON");
         one(obj);
     } else if (t == json_type::array) {
         simdjson::ondemand::array arr;
-        if (doc.get_array().get(arr))
-            return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+        if (doc.get_array().get(arr)) return malformed("not valid JSON");
         for (auto el : arr) {
             simdjson::ondemand::object obj;
             if (el.get_object().get(obj)) {
@@ -262,15 +265,19 @@ DecodeResult CanonicalDecoder::decode(const RawMessage& message) {
             default:
                 break;
         }
-        if (!valid) return DecodeResult::rejected(RejectCode::malformed, "not valid JSON");
+        if (!valid) return malformed("not valid JSON");
         return DecodeResult::rejected(RejectCode::wrong_type,
                                       "message must be a JSON object or array");
     }
     // current_location() fails only once the whole input was consumed.
     const char* rest = nullptr;
     if (err.empty() && !doc.current_location().get(rest))
-        err = "malformed: trailing content after the JSON value";
-    if (!err.empty()) return reject_text(err);
+        return malformed("trailing bytes after the JSON document");
+    if (!err.empty()) {
+        DecodeResult r = reject_text(err);
+        if (r.reject->code == RejectCode::malformed) return malformed(std::move(r.reject->detail));
+        return r;
+    }
     return out;
 }
 

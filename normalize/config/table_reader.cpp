@@ -216,6 +216,8 @@ std::optional<std::uint64_t> parse_bytes(std::string_view s) {
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     if (text.empty()) return std::nullopt;
+    // Zero is zero in every unit; any other number needs one.
+    if (text == "0") return std::chrono::milliseconds{0};
     if (text.front() == 'P') return parse_iso_duration(text);
     return parse_compact_duration(text);
 }
@@ -491,18 +493,25 @@ std::optional<std::chrono::milliseconds> TableReader::duration(std::string_view 
     expect(key, {KeyType::duration});
     const toml::node* n = get(key);
     if (n == nullptr) return std::nullopt;
+    constexpr std::string_view forms =
+        "use ISO-8601 (\"PT30S\", \"PT5M\", \"P1DT6H\", \"P2W\", \"P30D\", \"P1M\" = 30 days, "
+        "\"P1Y\" = 365 days) or a number with ms, s, m, h or d (\"50ms\", \"10s\", \"5m\", "
+        "\"6h\", \"30d\"); 0 alone is zero";
+    if (const auto* i = n->as_integer()) {
+        // `raw_retention = 0` reads naturally; which unit another number means does not.
+        if (i->get() == 0) return std::chrono::milliseconds{0};
+        error(key, fmt::format("{} is not a duration: {}", i->get(), forms));
+        return std::nullopt;
+    }
     const auto* s = n->as_string();
     if (s == nullptr) {
-        type_error(key, *n, "a duration string (\"PT30S\", \"10s\")");
+        report(key_path(key), n->source().begin,
+               fmt::format("expected a duration, got {}: {}", type_name(n->type()), forms));
         return std::nullopt;
     }
     auto d = parse_duration(s->get());
     if (!d) {
-        error(key,
-              fmt::format("invalid duration {}: use ISO-8601 (\"PT30S\", \"PT5M\", \"P1DT6H\", "
-                          "\"P2W\", \"P1M\" = 30 days, \"P1Y\" = 365 days) or a number with "
-                          "ms, s, m, h or d (\"50ms\", \"10s\", \"5m\", \"6h\", \"30d\")",
-                          quote_value(s->get())));
+        error(key, fmt::format("invalid duration {}: {}", quote_value(s->get()), forms));
         return std::nullopt;
     }
     return d;

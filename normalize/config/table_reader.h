@@ -73,7 +73,8 @@ class TableReader {
                                                         const ElementCheck& check);
     // A size in bytes: an integer, or a string with a binary unit ("64KiB", "16MiB").
     std::optional<std::uint64_t> bytes(std::string_view key, std::uint64_t min, std::uint64_t max);
-    // ISO-8601 durations ("PT30M", "P365D", "P1Y") or compact ones ("50ms", "10s", "6h", "30d").
+    // ISO-8601 durations ("PT30M", "P365D", "P1Y") or compact ones ("50ms", "10s", "6h", "30d");
+    // zero also as "0" or the integer 0. Every duration key is read here.
     std::optional<std::chrono::milliseconds> duration(std::string_view key);
     // A string that must be one of `choices`.
     std::optional<std::string> one_of(std::string_view key,
@@ -132,7 +133,7 @@ class TableReader {
 };
 
 // ISO-8601 ("PT30M", "P1DT6H", "P2W", "P1Y" = 365 days, "P1M" = 30 days) or
-// compact ("50ms", "10s", "5m", "6h", "30d") durations; nullopt when invalid.
+// compact ("50ms", "10s", "5m", "6h", "30d") durations, or "0"; nullopt when invalid.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // Whether `host` names this machine: localhost, 127.0.0.0/8, ::1 (also in

@@ -56,7 +56,8 @@ class Reader {
         if (auto e = parser.parse(payload.data(), payload.size()).get(root)) {
             error.malformed = true;
             return fail(TuyaCode::params_type_incorrect,
-                        fmt::format("not valid JSON: {}", simdjson::error_message(e)));
+                        json_malformed_detail(payload, fmt::format("not valid JSON: {}",
+                                                                   simdjson::error_message(e))));
         }
         if (root.type() != element_type::OBJECT)
             return fail(

@@ -392,7 +392,11 @@ DecodeResult VoltawareDecoder::decode(const RawMessage& message) {
     buffer_.assign(payload);
     buffer_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
     Reader in;
-    const auto rejected = [&in] {
+    const auto rejected = [&in, &payload] {
+        // Where the reader stopped does not say that the payload is no JSON
+        // document at all, or one with bytes after it: the whole payload does.
+        if (in.reject.code == RejectCode::malformed)
+            in.reject.detail = json_malformed_detail(payload, std::move(in.reject.detail));
         return DecodeResult::rejected(in.reject.code, std::move(in.reject.detail));
     };
     const auto not_json = [&](simdjson::error_code e) {
@@ -430,7 +434,7 @@ DecodeResult VoltawareDecoder::decode(const RawMessage& message) {
     // current_location() fails only once the whole input was consumed.
     const char* rest = nullptr;
     if (!doc.current_location().get(rest)) {
-        in.malformed("trailing content after the JSON object");
+        in.malformed("trailing bytes after the JSON document");
         return rejected();
     }
     if (!in.check_day(m, owner)) return rejected();

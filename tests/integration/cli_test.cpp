@@ -236,6 +236,48 @@ TEST_F(CliTest, UnknownVerbIsAUsageError) {
     EXPECT_EQ(cli({"frobnicate"}).exit_code, 64);
 }
 
+// A mistyped verb is named, with the closest verb an operator may use; the
+// hidden verbs of the build are never offered.
+TEST_F(CliTest, AnUnknownVerbIsNamedWithTheClosestOne) {
+    const auto typo = cli({"qurey", "-c", config().string()});
+    EXPECT_EQ(typo.exit_code, 64);
+    EXPECT_NE(typo.err.find("meterbridge: unknown verb 'qurey'; did you mean 'query'?"),
+              std::string::npos)
+        << typo.err;
+    EXPECT_NE(typo.err.find("meterbridge help"), std::string::npos) << typo.err;
+    EXPECT_EQ(typo.out, "");
+    const auto short_one = cli({"stat"});
+    EXPECT_NE(short_one.err.find("did you mean 'stats'?"), std::string::npos) << short_one.err;
+    const auto far = cli({"frobnicate"});
+    EXPECT_NE(far.err.find("unknown verb 'frobnicate'"), std::string::npos) << far.err;
+    EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+    const auto hidden = cli({"manul"});
+    EXPECT_EQ(hidden.exit_code, 64);
+    EXPECT_EQ(hidden.err.find("manual"), std::string::npos) << hidden.err;
+}
+
+// `help` as git and systemctl have it: the verbs, or one verb's options.
+TEST_F(CliTest, HelpListsTheVerbsOrExplainsOne) {
+    const auto all = cli({"help"});
+    EXPECT_EQ(all.exit_code, 0) << all.err;
+    EXPECT_EQ(all.out, cli({"--help"}).out);
+    for (const char* verb : {"run", "check-config", "query", "status", "jobs", "help"})
+        EXPECT_NE(all.out.find(fmt::format("\n  {} ", verb)), std::string::npos) << verb << "\n"
+                                                                                 << all.out;
+    for (const char* hidden : {"manual", "names"})
+        EXPECT_EQ(all.out.find(fmt::format("\n  {} ", hidden)), std::string::npos) << hidden;
+
+    const auto query = cli({"help", "query"});
+    EXPECT_EQ(query.exit_code, 0) << query.err;
+    EXPECT_EQ(query.out, cli({"query", "--help"}).out);
+    EXPECT_NE(query.out.find("--quantity"), std::string::npos) << query.out;
+
+    const auto typo = cli({"help", "qurey"});
+    EXPECT_EQ(typo.exit_code, 64);
+    EXPECT_NE(typo.err.find("unknown verb 'qurey'; did you mean 'query'?"), std::string::npos)
+        << typo.err;
+}
+
 // `meterbridge types` lists every type of the registry; `types TYPE` every key
 // of its tables (those of every connector, of its transport, its own and
 // their sub-tables', its jobs') and its verbs; an unknown type is a usage

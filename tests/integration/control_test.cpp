@@ -19,6 +19,8 @@
 #include <mutex>
 #include <thread>
 
+#include <simdjson.h>
+
 #include "daemon/control/control_client.h"
 #include "daemon/control/control_server.h"
 #include "tests/support/process.h"
@@ -58,9 +60,11 @@ class ControlTest : public ::testing::Test {
   protected:
     fs::path config() const { return dir / "meterbridge.toml"; }
     fs::path socket() const { return dir / "control.sock"; }
-    std::unique_ptr<Process> start_daemon() {
-        write_file(config(), fmt::format("[storage]\npath = \"{}\"\n[control]\nsocket = \"{}\"\n",
-                                         (dir / "data" / "mb.db").string(), socket().string()));
+    // `extra`: connectors and jobs, after [storage] and [control].
+    std::unique_ptr<Process> start_daemon(const std::string& extra = "") {
+        write_file(config(),
+                   fmt::format("[storage]\npath = \"{}\"\n[control]\nsocket = \"{}\"\n{}",
+                               (dir / "data" / "mb.db").string(), socket().string(), extra));
         auto p = std::make_unique<Process>(
             std::vector<std::string>{MB_BINARY, "run", "-c", config().string()}, dir.path(),
             std::vector{notify.env()});
@@ -68,7 +72,16 @@ class ControlTest : public ::testing::Test {
         EXPECT_TRUE(p->wait_for_log("control socket", 10s)) << p->stderr_text();
         return p;
     }
-    RunResult status() { return run_binary({MB_BINARY, "status", "-c", config().string()}, 30s); }
+    RunResult status(const std::string& format = "table") {
+        return run_binary({MB_BINARY, "status", "-c", config().string(), "--format", format}, 30s);
+    }
+    RunResult jobs_run(const std::string& job) {
+        return run_binary({MB_BINARY, "jobs", "-c", config().string(), "--run", job}, 30s);
+    }
+    void drop(const std::string& name, const std::string& text) {
+        write_file(dir / (name + ".tmp"), text);
+        fs::rename(dir / (name + ".tmp"), dir / "spool" / name);
+    }
     TempDir dir;
     NotifySocket notify{dir / "notify.sock"};
 };
@@ -135,6 +148,116 @@ TEST_F(ControlTest, ASocketNobodyListensOnIsUnreachable69) {
         r.err.find("cannot reach the daemon at " + socket().string() + ": Connection refused"),
         std::string::npos)
         << r.err;
+}
+
+std::string spool_line(int slot, double value) {
+    const std::int64_t start = 1646092800000 + std::int64_t{slot} * 900000;
+    return fmt::format(R"({{"meter":"m1","quantity":"electricity.energy.consumption","value":{},)"
+                       R"("ts_start":{},"ts_end":{}}})",
+                       value, start, start + 900000);
+}
+
+std::uint64_t field(simdjson::dom::element e, const char* key) {
+    std::uint64_t v = 0;
+    EXPECT_EQ(e[key].get_uint64().get(v), simdjson::SUCCESS) << key;
+    return v;
+}
+
+// The JSON of `status` holds what the table shows: the daemon-wide line (its
+// text, and each of its counters as a number) besides the connectors.
+TEST_F(ControlTest, StatusJsonHoldsTheDaemonWideCounters) {
+    fs::create_directories(dir / "spool");
+    auto p =
+        start_daemon(fmt::format("[[connectors]]\nname = \"import\"\ntype = \"spool\"\n"
+                                 "directory = \"{}\"\npoll_interval = \"50ms\"\n",
+                                 (dir / "spool").string()));
+    // Two new readings and a line that is not JSON; then one of them again
+    // (a duplicate) and the other with a new value (a revision).
+    drop("a.jsonl", spool_line(0, 1) + "\n" + spool_line(1, 2) + "\nnot json\n");
+    ASSERT_TRUE(eventually([&] { return fs::exists(dir / "spool" / "done" / "a.jsonl"); }, 20s));
+    drop("b.jsonl", spool_line(0, 1) + "\n" + spool_line(1, 3) + "\n");
+    ASSERT_TRUE(eventually(
+        [&] { return status().out.find("1 revisions, 1 rejected, 0 queued") != std::string::npos; },
+        20s))
+        << status().out;
+    const auto table = status();
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    const auto r = status("json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(r.out).get(doc), simdjson::SUCCESS) << r.out;
+    std::string_view summary;
+    ASSERT_EQ(doc["summary"].get_string().get(summary), simdjson::SUCCESS) << r.out;
+    EXPECT_EQ(std::string(summary) + "\n", table.out.substr(0, table.out.find('\n') + 1));
+    simdjson::dom::element daemon;
+    ASSERT_EQ(doc["daemon"].get(daemon), simdjson::SUCCESS) << r.out;
+    EXPECT_EQ(field(daemon, "readings"), 2u) << r.out;
+    EXPECT_EQ(field(daemon, "duplicates"), 1u) << r.out;
+    EXPECT_EQ(field(daemon, "revisions"), 1u) << r.out;
+    EXPECT_EQ(field(daemon, "rejected"), 1u) << r.out;
+    EXPECT_EQ(field(daemon, "queued"), 0u) << r.out;
+    EXPECT_EQ(field(daemon, "connectors"), 1u) << r.out;
+    EXPECT_EQ(field(daemon, "connectors_running"), 1u) << r.out;
+    EXPECT_EQ(field(daemon, "reconnects"), 0u) << r.out;
+    bool paused = true;
+    EXPECT_EQ(daemon["storage_paused"].get_bool().get(paused), simdjson::SUCCESS);
+    EXPECT_FALSE(paused);
+    // The summary and the numbers say the same.
+    EXPECT_NE(summary.find(
+                  fmt::format("{} messages, 2 readings, 1 duplicates", field(daemon, "messages"))),
+              std::string_view::npos)
+        << summary;
+    EXPECT_GE(field(daemon, "messages"), 4u);
+    simdjson::dom::array connectors;
+    ASSERT_EQ(doc["connectors"].get_array().get(connectors), simdjson::SUCCESS) << r.out;
+    ASSERT_EQ(connectors.size(), 1u);
+    std::string_view name;
+    EXPECT_EQ(connectors.at(0)["connector"].get_string().get(name), simdjson::SUCCESS);
+    EXPECT_EQ(name, "import");
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
+}
+
+// `jobs --run` with a name the daemon has no job for: the daemon answered, so
+// it is the request that is wrong (65, not 69 "unreachable"), and the answer
+// lists the jobs.
+TEST_F(ControlTest, RunningAJobTheDaemonDoesNotHaveIs65WithTheJobs) {
+    write_file(dir / "xmpp.pass", "secret\n");
+    auto p = start_daemon(fmt::format(R"([[connectors]]
+name = "enedis"
+type = "enedis"
+jid = "bridge@example.org/meterbridge"
+password_file = "{}"
+proxy = "proxy@example.org/proxy"
+server = "127.0.0.1"
+port = 9
+
+[[jobs]]
+name = "daily"
+connector = "enedis"
+command = "get_daily"
+usage_points = ["22516914714270"]
+schedule = "once"
+
+[[jobs]]
+name = "curve"
+connector = "enedis"
+command = "get_load_curve"
+usage_points = ["22516914714270"]
+schedule = "once"
+)",
+                                      (dir / "xmpp.pass").string()));
+    const auto r = jobs_run("nosuch");
+    EXPECT_EQ(r.exit_code, 65) << r.out << r.err;
+    EXPECT_EQ(r.err, "jobs --run: no job named 'nosuch' (jobs: daily, curve)\n");
+    EXPECT_EQ(r.out, "");
+    // A job it has is started (its calls wait for the XMPP session).
+    const auto known = jobs_run("daily");
+    EXPECT_EQ(known.exit_code, 0) << known.out << known.err;
+    EXPECT_EQ(known.out, "job daily started on connector enedis\n");
+    p->signal(SIGTERM);
+    EXPECT_EQ(p->wait(10s), 0) << p->stderr_text();
 }
 
 // The server in-process, with small bounds, and a handler that holds its

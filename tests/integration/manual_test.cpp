@@ -93,6 +93,9 @@ TEST(ManualTest, TheCompletionOffersEveryVerbAndTheFormats) {
     EXPECT_NE(script.out.find("--format) COMPREPLY=($(compgen -W \"table csv json\""),
               std::string::npos);
     EXPECT_NE(script.out.find("complete -F _meterbridge meterbridge"), std::string::npos);
+    // `meterbridge help <TAB>` offers the verbs.
+    EXPECT_NE(script.out.find("    help) opts=\"run check-config query "), std::string::npos)
+        << script.out;
 }
 
 }  // namespace

@@ -238,8 +238,10 @@ TEST(MqttStaging, ABacklogIsCommittedInTransactionsOfAtMostBatchMaxRows) {
     }
     for (int i = 0; i < kMessages; ++i) {
         std::string day = "[";
-        for (int k = 0; k < kReadingsPerMessage; ++k)
-            day += (k ? "," : "") + reading(1 + i * kReadingsPerMessage + k, i);
+        for (int k = 0; k < kReadingsPerMessage; ++k) {
+            if (k) day += ',';
+            day += reading(1 + i * kReadingsPerMessage + k, i);
+        }
         pub.publish("meters/k/readings", day + "]", 1);
     }
     ASSERT_TRUE(pub.wait_all_acked(20s));

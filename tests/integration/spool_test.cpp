@@ -125,7 +125,7 @@ TEST_F(SpoolTest, AnOversizedLineIsRejectedWithoutBeingHeldInMemory) {
     constexpr off_t kHuge = off_t{128} << 20;
     {
         const std::string first = reading_line("m1", 0, 1) + "\n";
-        const std::string last = "\n" + reading_line("m1", 1, 2) + "\n";
+        const std::string last = fmt::format("\n{}\n", reading_line("m1", 1, 2));
         const fs::path tmp = dir / "big.tmp";
         const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         ASSERT_GE(fd, 0);

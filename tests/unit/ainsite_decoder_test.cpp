@@ -144,7 +144,8 @@ TEST_P(AinsiteDecoderRejects, Fixture) {
 const BadCase kBadCases[] = {
     {"consumer_bad_empty.json", RejectCode::malformed, "empty payload"},
     {"consumer_bad_truncated.json", RejectCode::malformed, "not valid JSON"},
-    {"consumer_bad_trailing.json", RejectCode::malformed, "trailing content after the JSON object"},
+    {"consumer_bad_trailing.json", RejectCode::malformed,
+     "trailing bytes after the JSON document (from byte 183)"},
     {"consumer_bad_nan.json", RejectCode::malformed, "not valid JSON"},
     {"consumer_bad_infinity.json", RejectCode::malformed, "not valid JSON"},
     {"consumer_bad_leading_zero.json", RejectCode::malformed,
@@ -289,7 +290,7 @@ TEST(AinsiteDecoder, NonObjectPayloads) {
     EXPECT_EQ(reason(decode("42")), "wrong_type: payload must be a JSON object (got a number)");
     EXPECT_EQ(reason(decode("\"x\"")), "wrong_type: payload must be a JSON object (got a string)");
     EXPECT_EQ(reason(decode("null")), "wrong_type: payload must be a JSON object (got null)");
-    EXPECT_EQ(reason(decode("nope")), "malformed: not valid JSON");
+    EXPECT_EQ(reason(decode("nope")), "malformed: not a JSON document");
     EXPECT_EQ(reason(decode("   ")), "malformed: not valid JSON");
     EXPECT_EQ(reason(decode("{\"smarteo_payload_schema_version\": 1, \"x\": [1, 2}")),
               "malformed: not valid JSON");

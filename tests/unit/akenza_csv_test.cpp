@@ -29,6 +29,16 @@ TEST(AkenzaCsv, DelimiterIsNotPadding) {
     EXPECT_EQ(rows[0].cells, (Cells{"a", "", "b"}));
 }
 
+// Only at the very start: a byte order mark anywhere else is text of its cell.
+TEST(AkenzaCsv, AByteOrderMarkAtTheStartIsNotPartOfTheFirstCell) {
+    std::vector<CsvRow> rows;
+    ASSERT_EQ(parse_csv("\xEF\xBB\xBF\"time\",energy\r\n\xEF\xBB\xBFx,1", ',', rows), "");
+    ASSERT_EQ(rows.size(), 2U);
+    EXPECT_EQ(rows[0].line, 1U);
+    EXPECT_EQ(rows[0].cells, (Cells{"time", "energy"}));
+    EXPECT_EQ(rows[1].cells, (Cells{"\xEF\xBB\xBFx", "1"}));
+}
+
 TEST(AkenzaCsv, Malformed) {
     std::vector<CsvRow> rows;
     EXPECT_EQ(parse_csv("a\n\"open\nstill", ',', rows),

@@ -26,6 +26,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::SizeIs;
 
 constexpr const char* kSecret = "s3cr3t-Secret-42";
 constexpr TimeMs kNow = 1709290800000;         // 2024-03-01T11:00:00Z, time of receipt
@@ -282,6 +283,17 @@ TEST_F(AkenzaDecoderTest, CsvWithHeaderSeveralLinesAndEmptyCells) {
                                     Kind::cumulative, kTenFifteen, kTenFifteen, 1001000}));
 }
 
+// Excel's "CSV UTF-8" starts with a byte order mark and ends lines with CRLF:
+// the same readings as the plain file, the header's first name found.
+TEST_F(AkenzaDecoderTest, CsvFromASpreadsheetWithAByteOrderMark) {
+    const std::string excel = fixture("excel_bom.csv");
+    ASSERT_TRUE(excel.starts_with("\xEF\xBB\xBFtime,"));
+    auto r = decode(up("csv"), excel, "text/csv");
+    ASSERT_TRUE(r.ok()) << r.reject->reason();
+    EXPECT_EQ(r.readings, decode(up("csv"), fixture("measurements.csv"), "text/csv").readings);
+    EXPECT_THAT(r.readings, SizeIs(3));
+}
+
 TEST_F(AkenzaDecoderTest, CsvQuotedCells) {
     auto r = decode(up("csv"), fixture("quoted.csv"), "text/csv");
     ASSERT_FALSE(r.ok());
@@ -339,7 +351,8 @@ INSTANTIATE_TEST_SUITE_P(
     Fixtures, AkenzaDecoderRejects,
     ::testing::Values(
         Bad{"malformed_truncated.json", "", "", "malformed: not valid JSON"},
-        Bad{"malformed_trailing.json", "", "", "malformed: not valid JSON"},
+        Bad{"malformed_trailing.json", "", "",
+            "malformed: trailing bytes after the JSON document (from byte 14)"},
         Bad{"malformed_number.json", "", "", "malformed: not valid JSON: bad number"},
         Bad{"malformed_unmapped_value.json", "", "", "malformed: not valid JSON: bad number"},
         Bad{"malformed_empty.json", "", "", "malformed: not valid JSON"},
@@ -422,8 +435,11 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     Inline, AkenzaDecoderRejects,
     ::testing::Values(
-        Bad{"42 x", "root", "", "malformed: not valid JSON: trailing content", true},
-        Bad{"nul", "root", "", "malformed: not valid JSON", true},
+        Bad{"42 x", "root", "", "malformed: trailing bytes after the JSON document (from byte 2)",
+            true},
+        Bad{"not json", "root", "", "malformed: not a JSON document", true},
+        Bad{"not json", "", "", "malformed: not a JSON document", true},
+        Bad{"nul", "root", "", "malformed: not a JSON document", true},
         Bad{"-", "root", "", "malformed: not valid JSON: bad number", true},
         Bad{"01", "root", "", "malformed: not valid JSON: bad number", true},
         Bad{"\"a\\x\"", "root", "", "malformed: not valid JSON", true},
@@ -433,7 +449,8 @@ INSTANTIATE_TEST_SUITE_P(
             true},
         Bad{"[1]", "root", "",
             "wrong_type: the whole payload (pointer \"\") must be a number, got an array", true},
-        Bad{R"({"energy": 1}})", "", "", "malformed: not valid JSON: trailing content", true},
+        Bad{R"({"energy": 1}})", "", "",
+            "malformed: trailing bytes after the JSON document (from byte 13)", true},
         Bad{R"({"energy": 1, "x": [1, 2,]})", "", "", "malformed: not valid JSON", true},
         Bad{R"({"energy": 1, "x": tru})", "", "", "malformed: not valid JSON", true},
         Bad{R"({"energy": 1 "x": 2})", "", "", "malformed: not valid JSON", true},
@@ -639,7 +656,7 @@ TEST(AkenzaDecoderDocument, XmlExampleIsDecodedNeitherAsXmlNorAsJson) {
     // Without the v5 property the payload is taken as JSON, as akenza does.
     r = d.decode(RawMessage{"a", up(), fixture("doc_payload.xml"), "", kNow});
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.reject->reason(), "malformed: not valid JSON");
+    EXPECT_EQ(r.reject->reason(), "malformed: not a JSON document");
 }
 
 TEST(AkenzaDecoderDocument, FooBarAsAState) {

@@ -55,11 +55,12 @@ TEST_P(CanonicalDecoderRejects, WithSpecificReason) {
 INSTANTIATE_TEST_SUITE_P(
     All, CanonicalDecoderRejects,
     ::testing::Values(
-        BadCase{"{", RejectCode::malformed, ""}, BadCase{"not json", RejectCode::malformed, ""},
+        BadCase{"{", RejectCode::malformed, "not valid JSON"},
+        BadCase{"not json", RejectCode::malformed, "not a JSON document"},
         BadCase{"42", RejectCode::wrong_type, "object or array"},
         BadCase{"[]", RejectCode::invalid_value, "empty"},
         BadCase{R"({"meter":"m","quantity":"water.volume.index","value":1,"ts_start":1} x)",
-                RejectCode::malformed, ""},
+                RejectCode::malformed, "trailing bytes after the JSON document (from byte 68)"},
         BadCase{R"({"quantity":"water.volume.index","value":1,"ts_start":1})",
                 RejectCode::missing_field, "[0].meter"},
         BadCase{R"({"meter":"m","value":1,"ts_start":1})", RejectCode::missing_field, "quantity"},

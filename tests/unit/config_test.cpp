@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
@@ -744,6 +745,7 @@ TEST(Config, Durations) {
         {"6h", 6h},
         {"30d", 24h * 30},
         {"0s", 0ms},
+        {"0", 0ms},  // zero needs no unit; any other number does
         {"PT30S", 30s},
         {"PT5M", 5min},
         {"PT1H30M", 90min},
@@ -761,9 +763,26 @@ TEST(Config, Durations) {
         ASSERT_TRUE(d) << text;
         EXPECT_EQ(*d, expected) << text;
     }
-    for (const char* text :
-         {"", "10", "s", "10 s", "1.5h", "-5s", "10sec", "P", "PT", "P1DT", "P1H", "PT1D", "P1D2Y",
-          "p1d", "PT1.5M", "PT0.0001S", "99999999999999999999s", "P9999999999999999Y"})
+    for (const char* text : {"",
+                             "10",
+                             "00",
+                             "1",
+                             "s",
+                             "10 s",
+                             "1.5h",
+                             "-5s",
+                             "10sec",
+                             "P",
+                             "PT",
+                             "P1DT",
+                             "P1H",
+                             "PT1D",
+                             "P1D2Y",
+                             "p1d",
+                             "PT1.5M",
+                             "PT0.0001S",
+                             "99999999999999999999s",
+                             "P9999999999999999Y"})
         EXPECT_FALSE(parse_duration(text)) << text;
 
     const auto r = load(with_storage("batch_max_delay = \"soon\"\nraw_retention = 30\n"));
@@ -771,7 +790,8 @@ TEST(Config, Durations) {
         texts(r),
         ElementsAre(AllOf(HasSubstr(":3:19: storage.batch_max_delay: invalid duration 'soon'"),
                           HasSubstr("\"PT30S\""), HasSubstr("\"50ms\""), HasSubstr("\"30d\"")),
-                    HasSubstr("storage.raw_retention: expected a duration string")));
+                    AllOf(HasSubstr(":4:17: storage.raw_retention: 30 is not a duration"),
+                          HasSubstr("\"30d\""), HasSubstr("\"PT30S\""))));
 
     const auto ok =
         load(with_storage("raw_retention = \"0s\"\nbatch_max_delay = \"PT0.2S\"\n"
@@ -783,6 +803,31 @@ TEST(Config, Durations) {
 
     const auto partial_hours = load(with_storage("raw_retention = \"90m\"\n"));
     EXPECT_THAT(texts(partial_hours), ElementsAre(HasSubstr("whole number of hours")));
+}
+
+// The documentation says `raw_retention = 0` keeps no payload: 0, written as an
+// integer or as the string "0", is the zero duration of every duration key
+// (they are all read by TableReader::duration); no other bare number is.
+TEST(Config, ZeroIsADurationWithoutAUnit) {
+    for (const char* zero : {"0", "\"0\""}) {
+        const auto r = load(
+            with_storage(fmt::format("raw_retention = {}\nbatch_max_delay = {}\n", zero, zero)));
+        ASSERT_THAT(texts(r), IsEmpty()) << zero;
+        EXPECT_EQ(r.config->storage.raw_retention, 0h) << zero;
+        EXPECT_EQ(r.config->storage.batch_max_delay, 0ms) << zero;
+    }
+    // A key with a lower bound says so, not that 0 is no duration.
+    const auto keepalive = load(with_storage("[brokers.b]\nkeepalive = 0\n"));
+    EXPECT_THAT(texts(keepalive),
+                ElementsAre(HasSubstr("brokers.b.keepalive: must be between 5s and 65535s")));
+    // Any other integer, and a float, names the key and the accepted forms.
+    const auto other = load(with_storage("raw_retention = 7\nbatch_max_delay = 0.5\n"));
+    EXPECT_THAT(
+        texts(other),
+        ElementsAre(AllOf(HasSubstr("storage.raw_retention: 7 is not a duration"),
+                          HasSubstr("\"P30D\""), HasSubstr("\"10s\""), HasSubstr("0 alone")),
+                    AllOf(HasSubstr("storage.batch_max_delay: expected a duration"),
+                          HasSubstr("got a float"), HasSubstr("\"P30D\""))));
 }
 
 TEST(Config, Sizes) {

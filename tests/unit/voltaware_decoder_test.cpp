@@ -232,7 +232,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"reject_malformed_invalid_utf8.json", RejectCode::malformed,
             "not valid JSON: The input is not valid UTF-8"},
         Bad{"reject_trailing_content.json", RejectCode::malformed,
-            "trailing content after the JSON object"},
+            "trailing bytes after the JSON document (from byte 6663)"},
         Bad{"reject_wrong_type_message_array.json", RejectCode::wrong_type,
             "message must be a JSON object, not an array"},
         Bad{"reject_missing_field_device_id.json", RejectCode::missing_field, "deviceId"},
@@ -329,8 +329,15 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadText{"", RejectCode::malformed, "empty message"},
         BadText{"   \n", RejectCode::malformed, "empty message"},
-        BadText{"nope", RejectCode::malformed,
-                "not valid JSON: Problem while parsing an atom starting with the letter 'n'"},
+        BadText{"nope", RejectCode::malformed, "not a JSON document"},
+        BadText{"not json", RejectCode::malformed, "not a JSON document"},
+        // A complete day and one byte more: the byte is what is wrong, not the day.
+        BadText{make_day(60, 24) + "x", RejectCode::malformed,
+                "trailing bytes after the JSON document (from byte " +
+                    std::to_string(make_day(60, 24).size()) + ")"},
+        BadText{make_day(60, 24) + "\n{}", RejectCode::malformed,
+                "trailing bytes after the JSON document (from byte " +
+                    std::to_string(make_day(60, 24).size()) + ")"},
         BadText{"42", RejectCode::wrong_type, "message must be a JSON object, not a number"},
         BadText{"null", RejectCode::wrong_type, "message must be a JSON object, not null"},
         BadText{"[1,", RejectCode::malformed,

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -44,7 +46,7 @@ TEST_F(WriterTest, ConcurrentSubmittersAllCommittedExactlyOnce) {
                 Batch batch;
                 for (int i = 0; i < kPerBatch; ++i)
                     batch.push_back(
-                        reading_message("m" + std::to_string(t), (b * kPerBatch + i) * 1000));
+                        reading_message(fmt::format("m{}", t), (b * kPerBatch + i) * 1000));
                 if (!w.submit(std::move(batch)).get().committed) failures++;
             }
         });
