@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/support/eventually.h"
+#include "tests/support/http_client.h"
 #include "tests/support/mosquitto_broker.h"
 #include "tests/support/mqtt_publisher.h"
 #include "tests/support/process.h"
@@ -55,6 +56,7 @@ class MetersCliTest : public ::testing::Test {
     void SetUp() override {
         write_file(config(),
                    fmt::format("[storage]\npath = \"{}\"\nsynchronous = \"normal\"\n\n"
+                               "[http]\nlisten = \"127.0.0.1:0\"\n\n"
                                "[brokers.local]\nhost = \"127.0.0.1\"\nport = {}\n\n"
                                "[[connectors]]\nname = \"voltaware\"\ntype = \"voltaware\"\n"
                                "broker = \"local\"\ntopics = [\"voltaware/readings\"]\n\n"
@@ -126,6 +128,12 @@ TEST_F(MetersCliTest, AMissingVoltawareDayIsAGapAndASilentInsiteMeterIsStale) {
         stale.insert(std::string(row["meter"].get_string().value()));
     }
     EXPECT_EQ(stale, (std::set<std::string>{"meter-silent"})) << r.out;
+    // The daemon's /metrics counts the same stale meter, per source.
+    const std::uint16_t port = logged_port(*daemon);
+    ASSERT_NE(port, 0) << daemon->stderr_text();
+    const auto metrics = http_get(port, "/metrics").body;
+    EXPECT_EQ(sample(metrics, R"(meterbridge_meters_stale{source="ainsite"})"), 1) << metrics;
+    EXPECT_EQ(sample(metrics, R"(meterbridge_meters_stale{source="voltaware"})"), 0) << metrics;
 
     // meters: every meter, with its learned cadence; the Voltaware one is 50% complete
     // over the days it covers.
