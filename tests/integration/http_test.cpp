@@ -84,7 +84,6 @@ class HttpTest : public ::testing::Test {
 
 TEST_F(HttpTest, CountersEqualTheDatabaseAfterAMixedRunAndPromtoolAcceptsTheScrape) {
     MosquittoBroker broker(dir / "broker");
-    broker.start();
     write_config(broker.port());
     auto d = start_daemon();
     ASSERT_NE(port, 0);
@@ -166,7 +165,6 @@ TEST_F(HttpTest, CountersEqualTheDatabaseAfterAMixedRunAndPromtoolAcceptsTheScra
 // its gap where two readings never came.
 TEST_F(HttpTest, TheStatusPageServedByTheDaemonDrawsTheStoredReadingsAndTheirGap) {
     MosquittoBroker broker(dir / "broker");
-    broker.start();
     write_config(broker.port());
     auto d = start_daemon();
     ASSERT_NE(port, 0);
@@ -264,7 +262,6 @@ TEST_F(HttpTest, AConnectorAtADeadPortIsDownReconnectsGrowAndHealthSays503AndSta
 // 1000 rejections of one reason: a bounded number of lines, whose counts add up.
 TEST_F(HttpTest, AFloodOfRejectsLogsABoundedNumberOfLinesWithTheirCount) {
     MosquittoBroker broker(dir / "broker");
-    broker.start();
     write_config(broker.port());
     auto d = start_daemon();
     ASSERT_TRUE(d->wait_for_log("subscribed to", 10s)) << d->stderr_text();

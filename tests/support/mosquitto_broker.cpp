@@ -123,6 +123,11 @@ MosquittoBroker::~MosquittoBroker() {
 }
 
 void MosquittoBroker::start() {
+    // A second mosquitto on the running one's port would replace it and then
+    // fail to bind while the first lets go of the port: a flaky test.
+    if (process_)
+        throw std::logic_error("MosquittoBroker::start: the broker runs already (the constructor "
+                               "starts it; start() is for after stop() or kill())");
     if (!launch())
         throw std::runtime_error("mosquitto did not start: " +
                                  (process_ ? process_->stderr_text() : std::string()) + log());

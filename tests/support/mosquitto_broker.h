@@ -22,7 +22,7 @@ class MosquittoBroker {
                              std::string extra_conf = "");
     ~MosquittoBroker();
 
-    void start();
+    void start();  // again, after stop() or kill(): the constructor starts it
     void stop();  // SIGTERM: mosquitto saves its persistence file
     void kill();  // SIGKILL
     std::uint16_t port() const { return port_; }
