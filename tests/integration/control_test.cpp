@@ -24,6 +24,7 @@
 #include "daemon/control/control_client.h"
 #include "daemon/control/control_server.h"
 #include "tests/support/process.h"
+#include "tests/support/socket_wait.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
 
@@ -44,16 +45,6 @@ int connect_idle(const fs::path& path) {
         return -1;
     }
     return fd;
-}
-
-// Whether the daemon closed `fd` (EOF or reset) within `timeout`.
-bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char c;
-    const auto n = ::recv(fd, &c, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 class ControlTest : public ::testing::Test {

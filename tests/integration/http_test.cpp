@@ -27,6 +27,7 @@
 #include "tests/support/mosquitto_broker.h"
 #include "tests/support/mqtt_publisher.h"
 #include "tests/support/process.h"
+#include "tests/support/socket_wait.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/view_rows.h"
 
@@ -43,16 +44,6 @@ std::string reading(int i, double value) {
     return fmt::format(
         R"({{"meter":"m{}","quantity":"electricity.energy.consumption","value":{},"ts_start":{},"ts_end":{}}})",
         i % 7, value, s, s + 900000);
-}
-
-// Whether the peer closed `fd` (EOF or reset) within `timeout`, having sent nothing.
-bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char c;
-    const auto n = ::recv(fd, &c, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 class HttpTest : public ::testing::Test {
